@@ -1,0 +1,609 @@
+//! The exactly-once commit protocol of one Kafka partition.
+//!
+//! The committed data files are named by offsets, but names alone cannot say which writer
+//! owns the next range (a zombie and a new owner would both land `start..end` under different
+//! ends). So each partition keeps a *chain of claims* in `logs.dir`:
+//!
+//! ```text
+//! <logs.dir>/<topic>/<partition>/00000000000000000000.commit   {start:0,   end:99,  files:[...]}
+//! <logs.dir>/<topic>/<partition>/00000000000000000100.commit   {start:100, end:250, files:[...]}
+//! <logs.dir>/<topic>/<partition>/head.json                      {next:251, ...}  (a hint)
+//! ```
+//!
+//! A commit of offsets `S..=E` is:
+//! 1. write each open file to `+tmp` (names carry `S` and a writer id, never where readers look);
+//! 2. **claim** slot `S` by creating `S.commit` only if absent — the commit point. Of two
+//!    writers that both believe they own `S` (a zombie and the new owner), exactly one
+//!    succeeds; the other is *fenced*: it discards its buffers and re-reads the chain;
+//! 3. rename every tmp file to its final name (never replacing), then advance the hint.
+//!
+//! Recovery reads the hint and walks forward through existing claims (`E+1` is the next
+//! slot), rolling every claim it passes forward (step 3 is idempotent), so a crash at any
+//! instant leaves either no claim (the data will be read again from Kafka) or a claim whose
+//! files appear. Its cost is one read per commit made since the hint was last written, not
+//! per file ever landed. A writer only ever claims the slot right after the last claim it
+//! read, so a stale writer's slot is always already taken: it can never commit over the new
+//! owner.
+
+use bytes::Bytes;
+use lakeshore_storage::{parse_path, with_retry, Created, Path, Renamed, RetryPolicy, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::error::SinkError;
+
+/// One file of a claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimedFile {
+    /// Where the bytes wait, under `+tmp`.
+    pub tmp: String,
+    /// Where readers find them once committed.
+    pub path: String,
+    /// Records in the file.
+    pub records: u64,
+    /// Bytes in the file.
+    pub bytes: u64,
+}
+
+/// The content of `S.commit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// First offset of the range (the slot).
+    pub start: i64,
+    /// Last offset of the range, inclusive.
+    pub end: i64,
+    /// Writer that made the claim (process + task + incarnation).
+    pub writer: String,
+    /// Files that hold the range's landed records (skipped records have none).
+    pub files: Vec<ClaimedFile>,
+    /// Largest record timestamp (extractor's clock) in the range.
+    pub max_timestamp_ms: Option<i64>,
+    /// Wall time of the claim.
+    pub committed_at_ms: i64,
+}
+
+/// The hint `head.json`: where the chain probably ends. Always a real slot (possibly stale).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// Next slot to claim.
+    pub next: i64,
+    /// Largest record timestamp committed so far (for completeness markers).
+    pub max_timestamp_ms: Option<i64>,
+    /// Smallest record timestamp ever committed (where marker scanning starts).
+    pub first_timestamp_ms: Option<i64>,
+}
+
+/// What recovery found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// The head after walking the chain; `None` if nothing was ever committed.
+    pub head: Option<Head>,
+    /// Claims walked past the hint (a measure of recovery work).
+    pub walked: usize,
+    /// Stale `+tmp` files removed.
+    pub removed_tmp: usize,
+}
+
+/// Result of [`PartitionLog::commit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// The range is committed; the next slot is `next`.
+    Committed {
+        /// Next slot.
+        next: i64,
+    },
+    /// Another writer claimed the slot first: discard the buffers and resume from `head`.
+    Fenced {
+        /// The chain as the other writer left it.
+        head: Head,
+    },
+}
+
+/// A file ready to commit: its final path and bytes.
+#[derive(Debug, Clone)]
+pub struct PendingFile {
+    /// Final path (relative to the store root).
+    pub path: String,
+    /// Content.
+    pub bytes: Bytes,
+    /// Records in it.
+    pub records: u64,
+}
+
+/// Where commit logs and in-flight files live, shared by every partition.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// `topics.dir`: in-flight files go to `<topics.dir>/+tmp/<topic>/<partition>/`.
+    pub topics_dir: String,
+    /// `logs.dir`: claims go to `<logs.dir>/<topic>/<partition>/`.
+    pub logs_dir: String,
+    /// Retry policy of storage calls.
+    pub retry: RetryPolicy,
+    /// Age after which an unclaimed in-flight file is removed.
+    pub tmp_retention_ms: i64,
+}
+
+/// The commit log of one topic partition.
+#[derive(Debug, Clone)]
+pub struct PartitionLog {
+    store: Store,
+    log_dir: String,
+    tmp_dir: String,
+    writer: String,
+    retry: RetryPolicy,
+    tmp_retention_ms: i64,
+}
+
+fn slot_name(start: i64) -> String {
+    format!("{start:020}.commit")
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn path(s: &str) -> Result<Path, SinkError> {
+    parse_path(s).map_err(|message| SinkError::CorruptLog {
+        path: s.to_string(),
+        message,
+    })
+}
+
+impl PartitionLog {
+    /// The log of `topic`/`partition`. `writer` identifies this writer incarnation in claims.
+    pub fn new(
+        store: Store,
+        settings: &LogSettings,
+        topic: &str,
+        partition: i32,
+        writer: String,
+    ) -> Self {
+        Self {
+            store,
+            log_dir: format!("{}/{topic}/{partition}", settings.logs_dir),
+            tmp_dir: format!("{}/+tmp/{topic}/{partition}", settings.topics_dir),
+            writer,
+            retry: settings.retry,
+            tmp_retention_ms: settings.tmp_retention_ms,
+        }
+    }
+
+    fn head_path(&self) -> Result<Path, SinkError> {
+        path(&format!("{}/head.json", self.log_dir))
+    }
+
+    fn claim_path(&self, start: i64) -> Result<Path, SinkError> {
+        path(&format!("{}/{}", self.log_dir, slot_name(start)))
+    }
+
+    async fn get_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        p: &Path,
+    ) -> Result<Option<T>, SinkError> {
+        let store = &self.store;
+        let bytes = with_retry("read commit log", self.retry, || store.get(p)).await?;
+        match bytes {
+            None => Ok(None),
+            Some(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| SinkError::CorruptLog {
+                    path: format!("{}/{p}", store.url()),
+                    message: e.to_string(),
+                }),
+        }
+    }
+
+    /// Reads the chain, completes any claim whose files were not all moved into place, removes
+    /// stale in-flight files, and says where to resume.
+    pub async fn recover(&self) -> Result<Recovered, SinkError> {
+        let Some(mut head) = self.get_json::<Head>(&self.head_path()?).await? else {
+            return Ok(Recovered {
+                head: None,
+                walked: 0,
+                removed_tmp: self.remove_stale_tmp(None).await?,
+            });
+        };
+        let mut walked = 0;
+        while let Some(claim) = self.get_json::<Claim>(&self.claim_path(head.next)?).await? {
+            if claim.start != head.next || claim.end < claim.start {
+                return Err(SinkError::CorruptLog {
+                    path: format!("{}/{}", self.log_dir, slot_name(head.next)),
+                    message: format!(
+                        "claim covers {}..={} but sits in slot {}",
+                        claim.start, claim.end, head.next
+                    ),
+                });
+            }
+            self.roll_forward(&claim).await?;
+            head = advance(head, &claim);
+            walked += 1;
+        }
+        if walked > 0 {
+            self.write_head(&head).await?;
+        }
+        let removed_tmp = self.remove_stale_tmp(Some(head.next)).await?;
+        Ok(Recovered {
+            head: Some(head),
+            walked,
+            removed_tmp,
+        })
+    }
+
+    /// Moves a claim's files into place. Idempotent: a file already there is done.
+    async fn roll_forward(&self, claim: &Claim) -> Result<(), SinkError> {
+        for f in &claim.files {
+            let (tmp, fin) = (path(&f.tmp)?, path(&f.path)?);
+            let store = &self.store;
+            let outcome = with_retry("commit file", self.retry, || {
+                store.rename_if_absent(&tmp, &fin)
+            })
+            .await?;
+            match outcome {
+                Renamed::Renamed => {}
+                Renamed::TargetExists => {
+                    // Done by an earlier attempt; the tmp copy (if any) is ours to drop.
+                    with_retry("remove tmp", self.retry, || store.delete(&tmp)).await?;
+                }
+                Renamed::SourceMissing => {
+                    if with_retry("check file", self.retry, || store.head(&fin))
+                        .await?
+                        .is_none()
+                    {
+                        return Err(SinkError::CorruptLog {
+                            path: format!("{}/{}", self.log_dir, slot_name(claim.start)),
+                            message: format!(
+                                "claimed file {} is neither in +tmp nor committed",
+                                f.path
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_head(&self, head: &Head) -> Result<(), SinkError> {
+        let bytes = Bytes::from(serde_json::to_vec(head).expect("head serialises"));
+        let p = self.head_path()?;
+        let store = &self.store;
+        with_retry("write head", self.retry, || store.put(&p, bytes.clone())).await?;
+        Ok(())
+    }
+
+    /// `+tmp` files of slots already claimed can never be committed by anyone: remove them.
+    /// Files of the open slot may belong to a live writer (a paused one that will lose its
+    /// claim race, or win it and need them): they are kept until the retention passes.
+    async fn remove_stale_tmp(&self, next: Option<i64>) -> Result<usize, SinkError> {
+        let dir = path(&self.tmp_dir)?;
+        let store = &self.store;
+        let listed = with_retry("list tmp", self.retry, || store.list(&dir)).await?;
+        let now = now_ms();
+        let mut removed = 0;
+        for meta in listed {
+            let name = meta.location.filename().unwrap_or_default();
+            let slot = name.split('.').next().and_then(|s| s.parse::<i64>().ok());
+            let claimed = matches!((slot, next), (Some(s), Some(n)) if s < n);
+            let expired = now - meta.last_modified.timestamp_millis() > self.tmp_retention_ms;
+            if claimed || expired {
+                let loc = meta.location.clone();
+                with_retry("remove tmp", self.retry, || store.delete(&loc)).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Commits offsets `start..=end` with `files` (possibly none, when every record of the
+    /// range was skipped). `head` is the chain head this writer believes in (`None` for a
+    /// partition that never committed).
+    pub async fn commit(
+        &self,
+        head: Option<&Head>,
+        start: i64,
+        end: i64,
+        files: Vec<PendingFile>,
+        max_timestamp_ms: Option<i64>,
+        min_timestamp_ms: Option<i64>,
+    ) -> Result<CommitOutcome, SinkError> {
+        debug_assert!(end >= start);
+        let store = &self.store;
+        // A never-committed partition starts its chain with a hint naming the first slot,
+        // created only if absent: two first writers race here exactly as on a claim.
+        if head.is_none() {
+            let genesis = Head {
+                next: start,
+                max_timestamp_ms: None,
+                first_timestamp_ms: min_timestamp_ms,
+            };
+            let bytes = Bytes::from(serde_json::to_vec(&genesis).expect("head serialises"));
+            let p = self.head_path()?;
+            if with_retry("create head", self.retry, || {
+                store.create(&p, bytes.clone())
+            })
+            .await?
+                == Created::AlreadyExists
+            {
+                return self.fenced().await;
+            }
+        }
+
+        // 1. In-flight copies.
+        let mut claimed = Vec::with_capacity(files.len());
+        for (i, f) in files.iter().enumerate() {
+            let tmp = format!("{}/{start:020}.{}.{i}.json", self.tmp_dir, self.writer);
+            let tmp_path = path(&tmp)?;
+            with_retry("write tmp", self.retry, || {
+                store.put(&tmp_path, f.bytes.clone())
+            })
+            .await?;
+            claimed.push(ClaimedFile {
+                tmp,
+                path: f.path.clone(),
+                records: f.records,
+                bytes: f.bytes.len() as u64,
+            });
+        }
+
+        // 2. The claim: the commit point.
+        let claim = Claim {
+            start,
+            end,
+            writer: self.writer.clone(),
+            files: claimed,
+            max_timestamp_ms,
+            committed_at_ms: now_ms(),
+        };
+        let claim_bytes = Bytes::from(serde_json::to_vec(&claim).expect("claim serialises"));
+        let claim_path = self.claim_path(start)?;
+        let created = with_retry("claim", self.retry, || {
+            store.create(&claim_path, claim_bytes.clone())
+        })
+        .await?;
+        if created == Created::AlreadyExists {
+            // Ours, if an earlier attempt's reply was lost; anyone else's means we are fenced.
+            let existing: Option<Claim> = self.get_json(&claim_path).await?;
+            if existing.as_ref() != Some(&claim) {
+                for f in &claim.files {
+                    let tmp = path(&f.tmp)?;
+                    with_retry("remove tmp", self.retry, || store.delete(&tmp)).await?;
+                }
+                return self.fenced().await;
+            }
+        }
+
+        // 3. Make the files visible, then advance the hint.
+        self.roll_forward(&claim).await?;
+        let base = head.cloned().unwrap_or(Head {
+            next: start,
+            max_timestamp_ms: None,
+            first_timestamp_ms: min_timestamp_ms,
+        });
+        let new_head = advance(base, &claim);
+        self.write_head(&new_head).await?;
+        Ok(CommitOutcome::Committed {
+            next: new_head.next,
+        })
+    }
+
+    async fn fenced(&self) -> Result<CommitOutcome, SinkError> {
+        let recovered = self.recover().await?;
+        let head = recovered.head.ok_or_else(|| SinkError::CorruptLog {
+            path: self.log_dir.clone(),
+            message: "fenced by another writer, but the chain has no head".into(),
+        })?;
+        Ok(CommitOutcome::Fenced { head })
+    }
+
+    /// The current hint, without walking (for completeness markers).
+    pub async fn read_head(&self) -> Result<Option<Head>, SinkError> {
+        self.get_json(&self.head_path()?).await
+    }
+}
+
+fn advance(head: Head, claim: &Claim) -> Head {
+    Head {
+        next: claim.end + 1,
+        max_timestamp_ms: match (head.max_timestamp_ms, claim.max_timestamp_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        },
+        first_timestamp_ms: head.first_timestamp_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn log(store: &Store, writer: &str) -> PartitionLog {
+        let settings = LogSettings {
+            topics_dir: "topics".into(),
+            logs_dir: "logs".into(),
+            retry: RetryPolicy::default(),
+            tmp_retention_ms: 86_400_000,
+        };
+        PartitionLog::new(store.clone(), &settings, "t", 0, writer.into())
+    }
+
+    fn file(name: &str, body: &str) -> PendingFile {
+        PendingFile {
+            path: format!("topics/t/{name}"),
+            bytes: Bytes::from(body.to_string()),
+            records: body.lines().count() as u64,
+        }
+    }
+
+    async fn committed(store: &Store) -> Vec<String> {
+        let mut v: Vec<String> = store
+            .list(&Path::from("topics/t"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[tokio::test]
+    async fn commit_then_recover_resumes_after_the_last_claim() {
+        let store = Store::from_url("memory://", &HashMap::new()).unwrap();
+        let a = log(&store, "a");
+        assert_eq!(a.recover().await.unwrap().head, None);
+        let out = a
+            .commit(
+                None,
+                5,
+                7,
+                vec![file("t+0+5+7.json", "1\n2\n3\n")],
+                Some(10),
+                Some(8),
+            )
+            .await
+            .unwrap();
+        assert_eq!(out, CommitOutcome::Committed { next: 8 });
+        let head = a.recover().await.unwrap().head.unwrap();
+        assert_eq!(head.next, 8);
+        assert_eq!(head.max_timestamp_ms, Some(10));
+        assert_eq!(head.first_timestamp_ms, Some(8));
+        assert_eq!(committed(&store).await, vec!["topics/t/t+0+5+7.json"]);
+        assert!(store
+            .list(&Path::from("topics/+tmp"))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_zombie_cannot_commit_over_the_new_owner() {
+        let store = Store::from_url("memory://", &HashMap::new()).unwrap();
+        let (zombie, owner) = (log(&store, "zombie"), log(&store, "owner"));
+        zombie
+            .commit(None, 0, 9, vec![file("a.json", "x\n")], None, None)
+            .await
+            .unwrap();
+        let seen_by_zombie = zombie.recover().await.unwrap().head.unwrap();
+        // The owner takes over and commits 10..=19.
+        let head = owner.recover().await.unwrap().head.unwrap();
+        owner
+            .commit(Some(&head), 10, 19, vec![file("b.json", "y\n")], None, None)
+            .await
+            .unwrap();
+        // The zombie wakes up with its stale view and tries 10..=30.
+        let out = zombie
+            .commit(
+                Some(&seen_by_zombie),
+                10,
+                30,
+                vec![file("c.json", "z\n")],
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            CommitOutcome::Fenced {
+                head: Head {
+                    next: 20,
+                    max_timestamp_ms: None,
+                    first_timestamp_ms: None
+                }
+            }
+        );
+        assert_eq!(
+            committed(&store).await,
+            vec!["topics/t/a.json", "topics/t/b.json"]
+        );
+        assert!(store
+            .list(&Path::from("topics/+tmp"))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_claim_whose_files_were_not_moved_is_rolled_forward() {
+        let store = Store::from_url("memory://", &HashMap::new()).unwrap();
+        let a = log(&store, "a");
+        a.commit(None, 0, 1, vec![file("a.json", "1\n2\n")], None, None)
+            .await
+            .unwrap();
+        // Simulate a crash after the claim of 2..=3, before the rename and the hint.
+        let tmp = "topics/+tmp/t/0/00000000000000000002.a.0.json";
+        store
+            .put(&Path::from(tmp), Bytes::from_static(b"3\n4\n"))
+            .await
+            .unwrap();
+        let claim = Claim {
+            start: 2,
+            end: 3,
+            writer: "a".into(),
+            files: vec![ClaimedFile {
+                tmp: tmp.into(),
+                path: "topics/t/b.json".into(),
+                records: 2,
+                bytes: 4,
+            }],
+            max_timestamp_ms: None,
+            committed_at_ms: 0,
+        };
+        store
+            .create(
+                &Path::from("logs/t/0/00000000000000000002.commit"),
+                Bytes::from(serde_json::to_vec(&claim).unwrap()),
+            )
+            .await
+            .unwrap();
+        // An orphan of a writer that died before claiming slot 0 (long claimed): removed.
+        store
+            .put(
+                &Path::from("topics/+tmp/t/0/00000000000000000000.dead.0.json"),
+                Bytes::from_static(b"x\n"),
+            )
+            .await
+            .unwrap();
+        let rec = log(&store, "b").recover().await.unwrap();
+        assert_eq!(rec.head.unwrap().next, 4);
+        assert_eq!(rec.walked, 1);
+        assert_eq!(rec.removed_tmp, 1);
+        assert_eq!(
+            committed(&store).await,
+            vec!["topics/t/a.json", "topics/t/b.json"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_claim_with_lost_files_is_reported_not_guessed() {
+        let store = Store::from_url("memory://", &HashMap::new()).unwrap();
+        let a = log(&store, "a");
+        a.commit(None, 0, 0, vec![], None, None).await.unwrap();
+        let claim = Claim {
+            start: 1,
+            end: 1,
+            writer: "a".into(),
+            files: vec![ClaimedFile {
+                tmp: "topics/+tmp/t/0/gone.json".into(),
+                path: "topics/t/gone.json".into(),
+                records: 1,
+                bytes: 2,
+            }],
+            max_timestamp_ms: None,
+            committed_at_ms: 0,
+        };
+        store
+            .create(
+                &Path::from("logs/t/0/00000000000000000001.commit"),
+                Bytes::from(serde_json::to_vec(&claim).unwrap()),
+            )
+            .await
+            .unwrap();
+        let err = a.recover().await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("gone.json is neither in +tmp nor committed"),
+            "{err}"
+        );
+    }
+}

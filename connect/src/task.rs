@@ -1,0 +1,715 @@
+//! One sink task: a Kafka consumer of the group `connect-<name>` on its own thread.
+//!
+//! The consumer is driven synchronously (`BaseConsumer::poll`) so that partition assignment
+//! happens inside librdkafka's rebalance callback, where we can recover each newly assigned
+//! partition from its commit log and assign it *at the recovered offset*: no record of a
+//! partition is ever delivered before we know where its committed data ends. Storage calls
+//! run on the process's tokio runtime (`Handle::block_on`); the task thread never holds its
+//! state lock across `poll`, which is where the rebalance callback runs.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Header, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
+use tracing::{debug, error, info, warn};
+
+use crate::commit::{CommitOutcome, LogSettings, PartitionLog};
+use crate::config::{NullBehavior, SinkConfig, TopicSelection};
+use crate::error::{RecordError, SinkError};
+use crate::events::{add, Metrics};
+use crate::markers::{KafkaPartition, Markers};
+use crate::transform::RecordMeta;
+use crate::writer::PartitionBuffer;
+use lakeshore_storage::Store;
+
+/// What every task of a process shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// The configuration.
+    pub cfg: Arc<SinkConfig>,
+    /// The store.
+    pub store: Store,
+    /// Runtime for storage calls.
+    pub rt: tokio::runtime::Handle,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Set on SIGTERM/SIGINT: commit and stop.
+    pub stop: Arc<AtomicBool>,
+    /// Where logs and in-flight files live.
+    pub log_settings: LogSettings,
+    /// Completeness markers.
+    pub markers: Markers,
+}
+
+type Key = (String, i32);
+
+#[derive(Debug, Default)]
+struct TaskState {
+    parts: HashMap<Key, PartitionBuffer>,
+    fatal: Option<SinkError>,
+    dlq_pending: bool,
+    /// Line scratch buffer (compaction, inserted fields), reused across records.
+    scratch: Vec<u8>,
+}
+
+/// Counts failed dead-letter deliveries: a record is only skipped once its dead letter is safe.
+#[derive(Debug, Default)]
+struct DlqContext {
+    failed: AtomicU64,
+}
+
+impl ClientContext for DlqContext {}
+impl ProducerContext for DlqContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            error!(error = %e, "dead-letter delivery failed");
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The consumer's context: owns the task's state so the rebalance callback can commit and
+/// recover partitions.
+pub struct TaskContext {
+    shared: Arc<Shared>,
+    writer: String,
+    state: Mutex<TaskState>,
+    dlq: Option<BaseProducer<DlqContext>>,
+}
+
+impl std::fmt::Debug for TaskContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskContext")
+            .field("writer", &self.writer)
+            .finish()
+    }
+}
+
+impl ClientContext for TaskContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => error!(target: "librdkafka", fac, "{log_message}"),
+            RDKafkaLogLevel::Warning => warn!(target: "librdkafka", fac, "{log_message}"),
+            _ => debug!(target: "librdkafka", fac, "{log_message}"),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        warn!(target: "librdkafka", error = %error, "{reason}");
+    }
+}
+
+impl ConsumerContext for TaskContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let mut state = self.state.lock().expect("task state");
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let keys: Vec<Key> = tpl
+                    .elements()
+                    .iter()
+                    .map(|e| (e.topic().to_string(), e.partition()))
+                    .collect();
+                for (topic, partition) in keys {
+                    match self.recover(&topic, partition) {
+                        Ok(buffer) => {
+                            let offset = match buffer.next_needed() {
+                                Some(next) => Offset::Offset(next),
+                                // Never landed by Lakeshore: resume where the group's committed
+                                // offset says (e.g. after Confluent's connector), else from
+                                // the earliest record.
+                                None => Offset::Stored,
+                            };
+                            info!(%topic, partition, ?offset, "partition assigned");
+                            let _ = tpl.set_partition_offset(&topic, partition, offset);
+                            state.parts.insert((topic, partition), buffer);
+                        }
+                        Err(e) => {
+                            error!(%topic, partition, error = %e, "cannot recover partition; stopping");
+                            state.fatal.get_or_insert(e);
+                        }
+                    }
+                }
+                if state.fatal.is_some() {
+                    return;
+                }
+                let result = if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                };
+                if let Err(e) = result {
+                    state.fatal.get_or_insert(SinkError::Kafka {
+                        context: "assign partitions".into(),
+                        source: e,
+                    });
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                let keys: Vec<Key> = tpl
+                    .elements()
+                    .iter()
+                    .map(|e| (e.topic().to_string(), e.partition()))
+                    .collect();
+                for key in &keys {
+                    // Land what we have before another process takes over; a fenced or
+                    // failed commit only means the new owner reads those records again.
+                    if let Err(e) = self.commit_partition(consumer, &mut state, key) {
+                        warn!(topic = %key.0, partition = key.1, error = %e, "commit on revoke failed; the new owner will re-read");
+                    }
+                    state.parts.remove(key);
+                    info!(topic = %key.0, partition = key.1, "partition revoked");
+                }
+                let result = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
+                if let Err(e) = result {
+                    warn!(error = %e, "unassign failed");
+                }
+            }
+            other => {
+                error!(error = ?other, "rebalance error");
+                let _ = consumer.unassign();
+            }
+        }
+    }
+}
+
+impl TaskContext {
+    fn log(&self, topic: &str, partition: i32) -> PartitionLog {
+        PartitionLog::new(
+            self.shared.store.clone(),
+            &self.shared.log_settings,
+            topic,
+            partition,
+            self.writer.clone(),
+        )
+    }
+
+    fn recover(&self, topic: &str, partition: i32) -> Result<PartitionBuffer, SinkError> {
+        let started = Instant::now();
+        let recovered = self
+            .shared
+            .rt
+            .block_on(self.log(topic, partition).recover())?;
+        add(&self.shared.metrics.recoveries, 1);
+        info!(
+            topic,
+            partition,
+            next = recovered.head.as_ref().map(|h| h.next),
+            walked = recovered.walked,
+            removed_tmp = recovered.removed_tmp,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "recovered partition from its commit log"
+        );
+        Ok(PartitionBuffer::new(
+            topic.to_string(),
+            partition,
+            recovered.head,
+        ))
+    }
+
+    /// Commits one partition's pending range; on a lost claim race, drops it and seeks to the
+    /// winner's end.
+    fn commit_partition(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        state: &mut TaskState,
+        key: &Key,
+    ) -> Result<(), SinkError> {
+        if state.dlq_pending {
+            self.flush_dlq()?;
+            state.dlq_pending = false;
+        }
+        let cfg = &self.shared.cfg;
+        let Some(buffer) = state.parts.get_mut(key) else {
+            return Ok(());
+        };
+        let Some(range) = buffer.take(&cfg.topics_dir, cfg.zero_pad_width) else {
+            return Ok(());
+        };
+        let records: u64 = range.files.iter().map(|f| f.records).sum();
+        let bytes: u64 = range.files.iter().map(|f| f.bytes.len() as u64).sum();
+        let files = range.files.len() as u64;
+        let started = Instant::now();
+        let outcome = self.shared.rt.block_on(self.log(&key.0, key.1).commit(
+            buffer.head.as_ref(),
+            range.start,
+            range.end,
+            range.files,
+            range.max_ts,
+            range.min_ts,
+        ))?;
+        let m = &self.shared.metrics;
+        match outcome {
+            CommitOutcome::Committed { next } => {
+                add(&m.commits, 1);
+                add(&m.records_landed, records);
+                add(&m.bytes_landed, bytes);
+                add(&m.files_committed, files);
+                debug!(topic = %key.0, partition = key.1, start = range.start, end = range.end, records, files, elapsed_ms = started.elapsed().as_millis() as u64, "committed");
+                let head = crate::commit::Head {
+                    next,
+                    max_timestamp_ms: match (
+                        buffer.head.as_ref().and_then(|h| h.max_timestamp_ms),
+                        range.max_ts,
+                    ) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    },
+                    first_timestamp_ms: buffer
+                        .head
+                        .as_ref()
+                        .and_then(|h| h.first_timestamp_ms)
+                        .or(range.min_ts),
+                };
+                buffer.reset(head);
+                self.shared.markers.touched(&key.0);
+                // Kafka's committed offsets are for lag monitoring only; the commit log is
+                // the source of truth.
+                let mut tpl = TopicPartitionList::new();
+                let _ = tpl.add_partition_offset(&key.0, key.1, Offset::Offset(next));
+                if let Err(e) = consumer.commit(&tpl, CommitMode::Async) {
+                    debug!(error = %e, "offset commit (monitoring only) failed");
+                }
+            }
+            CommitOutcome::Fenced { head } => {
+                add(&m.commits_fenced, 1);
+                warn!(topic = %key.0, partition = key.1, start = range.start, end = range.end, resume = head.next, "another writer committed this range first; discarding ours");
+                let next = head.next;
+                buffer.reset(head);
+                if let Err(e) =
+                    consumer.seek(&key.0, key.1, Offset::Offset(next), Duration::from_secs(10))
+                {
+                    return Err(SinkError::Kafka {
+                        context: format!("seek {}/{} to {next} after fencing", key.0, key.1),
+                        source: e,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_dlq(&self) -> Result<(), SinkError> {
+        let Some(p) = &self.dlq else { return Ok(()) };
+        p.flush(Duration::from_secs(60))
+            .map_err(|e| SinkError::Kafka {
+                context: "flush dead-letter topic".into(),
+                source: e,
+            })?;
+        let failed = p.context().failed.swap(0, Ordering::Relaxed);
+        if failed > 0 {
+            return Err(SinkError::Kafka {
+                context: format!(
+                    "{failed} dead-letter deliveries failed; not skipping those records"
+                ),
+                source: KafkaError::Canceled,
+            });
+        }
+        Ok(())
+    }
+
+    /// Routes one record that cannot be landed, as `errors.*` says.
+    fn bad_record(
+        &self,
+        state: &mut TaskState,
+        msg: &BorrowedMessage<'_>,
+        reason: RecordError,
+        now: i64,
+    ) {
+        let cfg = &self.shared.cfg;
+        let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
+        add(&self.shared.metrics.bad_records, 1);
+        if !cfg.errors.tolerate {
+            error!(topic, partition, offset, %reason, "bad record and errors.tolerance=none: stopping");
+            state.fatal.get_or_insert(SinkError::BadRecord {
+                topic: topic.into(),
+                partition,
+                offset,
+                reason,
+            });
+            return;
+        }
+        if cfg.errors.log {
+            let value = cfg
+                .errors
+                .log_messages
+                .then(|| String::from_utf8_lossy(msg.payload().unwrap_or_default()).into_owned());
+            warn!(topic, partition, offset, %reason, value, "bad record skipped");
+        }
+        if let (Some(p), Some(dlq)) = (&self.dlq, &cfg.errors.dead_letter_topic) {
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(dlq);
+            if let Some(k) = msg.key() {
+                record = record.key(k);
+            }
+            if let Some(v) = msg.payload() {
+                record = record.payload(v);
+            }
+            if cfg.errors.context_headers {
+                let (p_s, o_s) = (partition.to_string(), offset.to_string());
+                let headers = OwnedHeaders::new()
+                    .insert(Header {
+                        key: "__connect.errors.topic",
+                        value: Some(topic),
+                    })
+                    .insert(Header {
+                        key: "__connect.errors.partition",
+                        value: Some(&p_s),
+                    })
+                    .insert(Header {
+                        key: "__connect.errors.offset",
+                        value: Some(&o_s),
+                    })
+                    .insert(Header {
+                        key: "__connect.errors.exception.message",
+                        value: Some(&reason.0),
+                    });
+                record = record.headers(headers);
+            }
+            if let Err((e, _)) = p.send(record) {
+                state.fatal.get_or_insert(SinkError::Kafka {
+                    context: format!("dead-letter {topic}/{partition}@{offset}"),
+                    source: e,
+                });
+                return;
+            }
+            p.poll(Duration::ZERO);
+            state.dlq_pending = true;
+            add(&self.shared.metrics.dead_lettered, 1);
+        }
+        if let Some(b) = state.parts.get_mut(&(topic.to_string(), partition)) {
+            b.skip(offset, now);
+        }
+    }
+
+    /// Lands one consumed record into its partition's buffer.
+    fn handle(&self, consumer: &BaseConsumer<Self>, msg: &BorrowedMessage<'_>) {
+        let cfg = &self.shared.cfg;
+        let m = &self.shared.metrics;
+        add(&m.records_in, 1);
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut guard = self.state.lock().expect("task state");
+        let state = &mut *guard;
+        let key = (msg.topic().to_string(), msg.partition());
+        let Some(buffer) = state.parts.get(&key) else {
+            return; // revoked while in flight
+        };
+        if buffer.next_needed().is_some_and(|n| msg.offset() < n) {
+            add(&m.duplicates_skipped, 1);
+            return;
+        }
+        let Some(value) = msg.payload() else {
+            add(&m.null_records, 1);
+            match cfg.null_values {
+                NullBehavior::Ignore => {
+                    if let Some(b) = state.parts.get_mut(&key) {
+                        b.skip(msg.offset(), now);
+                    }
+                }
+                NullBehavior::Fail => self.bad_record(
+                    state,
+                    msg,
+                    RecordError("null value and behavior.on.null.values=fail".into()),
+                    now,
+                ),
+            }
+            return;
+        };
+        let record_ts = msg.timestamp().to_millis();
+        let prepared = prepare_line(cfg, value, msg, record_ts, now, &mut state.scratch);
+        let (dir, ts, use_scratch) = match prepared {
+            Ok(p) => p,
+            Err(reason) => return self.bad_record(state, msg, reason, now),
+        };
+        let line: &[u8] = if use_scratch { &state.scratch } else { value };
+        let buffer = state.parts.get_mut(&key).expect("checked above");
+        let in_file = buffer.push(&dir, line, msg.offset(), ts, now);
+        let total: usize = state.parts.values().map(PartitionBuffer::bytes).sum();
+        if in_file >= cfg.flush_size {
+            self.commit_or_fail(consumer, state, &key);
+        } else if total > cfg.buffer_max_bytes {
+            let largest = state
+                .parts
+                .iter()
+                .max_by_key(|(_, b)| b.bytes())
+                .map(|(k, _)| k.clone())
+                .expect("non-empty");
+            add(&m.early_flushes, 1);
+            self.commit_or_fail(consumer, state, &largest);
+        }
+    }
+
+    fn commit_or_fail(&self, consumer: &BaseConsumer<Self>, state: &mut TaskState, key: &Key) {
+        if let Err(e) = self.commit_partition(consumer, state, key) {
+            state.fatal.get_or_insert(e);
+        }
+    }
+
+    /// Commits partitions whose rotation interval or schedule is due (quiet partitions too).
+    fn commit_due(&self, consumer: &BaseConsumer<Self>, all: bool) {
+        let cfg = &self.shared.cfg;
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut guard = self.state.lock().expect("task state");
+        let state = &mut *guard;
+        let due: Vec<Key> = state
+            .parts
+            .iter()
+            .filter(|(_, b)| b.has_pending())
+            .filter(|(_, b)| {
+                let opened = b.opened_wall_ms().unwrap_or(now);
+                all || cfg
+                    .rotate_interval_ms
+                    .is_some_and(|i| now - opened >= i as i64)
+                    || cfg.rotate_schedule_interval_ms.is_some_and(|i| {
+                        let offset = schedule_offset_ms(cfg, now);
+                        (now + offset).div_euclid(i as i64) > (opened + offset).div_euclid(i as i64)
+                    })
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            self.commit_or_fail(consumer, state, &key);
+            if state.fatal.is_some() {
+                break;
+            }
+        }
+    }
+}
+
+/// The zone offset used to align `rotate.schedule.interval.ms` to local wall-clock time.
+fn schedule_offset_ms(cfg: &SinkConfig, now: i64) -> i64 {
+    use chrono::{Offset as _, TimeZone};
+    let utc = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
+    let local = cfg.timezone.offset_from_utc_datetime(&utc.naive_utc());
+    i64::from(local.fix().local_minus_utc()) * 1000
+}
+
+/// Validates and shapes one value into the line to land; returns the directory, the record's
+/// timestamp per the extractor, and whether the line is in `scratch` (else the value as is).
+fn prepare_line(
+    cfg: &SinkConfig,
+    value: &[u8],
+    msg: &BorrowedMessage<'_>,
+    record_ts: Option<i64>,
+    now: i64,
+    scratch: &mut Vec<u8>,
+) -> Result<(String, i64, bool), RecordError> {
+    lakeshore_format::validate(value)
+        .map_err(|e| RecordError(format!("value is not JSON: {e}")))?;
+    let mut use_scratch = false;
+    if !lakeshore_format::is_single_line(value) {
+        // One value per line: a value spanning lines is re-serialised compactly (same JSON).
+        *scratch = lakeshore_format::compact(value)
+            .map_err(|e| RecordError(format!("value is not JSON: {e}")))?;
+        use_scratch = true;
+    }
+    if let Some(insert) = &cfg.insert_field {
+        let base = if use_scratch {
+            std::mem::take(scratch)
+        } else {
+            value.to_vec()
+        };
+        scratch.clear();
+        insert.apply(
+            &base,
+            &RecordMeta {
+                topic: msg.topic(),
+                partition: msg.partition(),
+                offset: msg.offset(),
+                timestamp_ms: record_ts,
+            },
+            scratch,
+        )?;
+        use_scratch = true;
+    }
+    let ts = cfg.timestamp.extract(now, record_ts, value)?;
+    let dir = cfg.partitioner.encode(msg.partition(), ts, value)?;
+    Ok((dir, ts, use_scratch))
+}
+
+/// Builds the consumer configuration of a task.
+fn consumer_config(cfg: &SinkConfig, brokers_override: Option<&str>) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    // Defaults sized for landing: bounded prefetch (memory), earliest for new groups (no
+    // record is skipped), offsets committed by us after each claim.
+    c.set("group.id", cfg.group_id())
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("queued.max.messages.kbytes", "16384")
+        .set("fetch.max.bytes", "16777216")
+        .set("session.timeout.ms", "10000")
+        .set("heartbeat.interval.ms", "1000")
+        .set("client.id", format!("lakeshore-{}", cfg.name))
+        .set_log_level(RDKafkaLogLevel::Warning);
+    for (k, v) in &cfg.kafka {
+        c.set(k, v);
+    }
+    if let Some(b) = brokers_override {
+        c.set("bootstrap.servers", b);
+    }
+    c
+}
+
+/// Runs one task until `shared.stop` is set or a fatal error occurs.
+pub fn run_task(
+    shared: Arc<Shared>,
+    index: usize,
+    brokers_override: Option<String>,
+) -> Result<(), SinkError> {
+    let cfg = shared.cfg.clone();
+    let writer = format!(
+        "{}-{}-t{index}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let dlq = match &cfg.errors.dead_letter_topic {
+        None => None,
+        Some(_) => {
+            let mut pc = ClientConfig::new();
+            for (k, v) in &cfg.kafka {
+                if !is_consumer_only(k) {
+                    pc.set(k, v);
+                }
+            }
+            if let Some(b) = &brokers_override {
+                pc.set("bootstrap.servers", b);
+            }
+            pc.set("enable.idempotence", "true");
+            Some(
+                pc.create_with_context(DlqContext::default())
+                    .map_err(|e| SinkError::Kafka {
+                        context: "create dead-letter producer".into(),
+                        source: e,
+                    })?,
+            )
+        }
+    };
+    let ctx = TaskContext {
+        shared: shared.clone(),
+        writer,
+        state: Mutex::new(TaskState::default()),
+        dlq,
+    };
+    let consumer: BaseConsumer<TaskContext> = consumer_config(&cfg, brokers_override.as_deref())
+        .create_with_context(ctx)
+        .map_err(|e| SinkError::Kafka {
+            context: "create consumer".into(),
+            source: e,
+        })?;
+    let topics: Vec<&str> = match &cfg.topics {
+        TopicSelection::List(t) => t.iter().map(String::as_str).collect(),
+        TopicSelection::Regex(r) => vec![r.as_str()],
+    };
+    consumer.subscribe(&topics).map_err(|e| SinkError::Kafka {
+        context: format!("subscribe to {topics:?}"),
+        source: e,
+    })?;
+    info!(task = index, writer = %consumer.context().writer, group = %cfg.group_id(), "task started");
+
+    let ctx = consumer.context();
+    let mut last_tick = Instant::now();
+    while !shared.stop.load(Ordering::Relaxed) {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(msg)) => ctx.handle(&consumer, &msg),
+            Some(Err(e)) => warn!(task = index, error = %e, "consumer error"),
+            None => {}
+        }
+        if last_tick.elapsed() >= Duration::from_millis(250) {
+            last_tick = Instant::now();
+            ctx.commit_due(&consumer, false);
+            if index == 0 {
+                check_markers(&consumer, &shared);
+            }
+        }
+        if ctx.state.lock().expect("task state").fatal.is_some() {
+            break;
+        }
+    }
+    // Graceful stop (or a fatal record error): land everything consumed before stopping.
+    ctx.commit_due(&consumer, true);
+    let fatal = ctx.state.lock().expect("task state").fatal.take();
+    consumer.unsubscribe();
+    info!(task = index, "task stopped");
+    match fatal {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Writes the completeness markers earned so far (task 0 of each process does this).
+fn check_markers(consumer: &BaseConsumer<TaskContext>, shared: &Shared) {
+    let timeout = Duration::from_secs(5);
+    for topic in shared.markers.due() {
+        let partitions: Result<Vec<KafkaPartition>, KafkaError> = (|| {
+            let md = consumer.fetch_metadata(Some(&topic), timeout)?;
+            let mut out = Vec::new();
+            for t in md.topics() {
+                for p in t.partitions() {
+                    let (low, high) = consumer.fetch_watermarks(&topic, p.id(), timeout)?;
+                    out.push(KafkaPartition {
+                        partition: p.id(),
+                        high,
+                        low,
+                    });
+                }
+            }
+            Ok(out)
+        })();
+        let now = chrono::Utc::now().timestamp_millis();
+        let result = match partitions {
+            Ok(parts) => shared
+                .rt
+                .block_on(shared.markers.check(&topic, &parts, now))
+                .map(|_| ()),
+            Err(e) => Err(SinkError::Kafka {
+                context: format!("metadata of {topic}"),
+                source: e,
+            }),
+        };
+        if let Err(e) = result {
+            warn!(%topic, error = %e, "completeness check failed; will retry");
+        }
+    }
+}
+
+fn is_consumer_only(key: &str) -> bool {
+    [
+        "group.id",
+        "auto.offset.reset",
+        "enable.auto.commit",
+        "fetch.max.bytes",
+        "queued.max.messages.kbytes",
+        "session.timeout.ms",
+        "heartbeat.interval.ms",
+        "partition.assignment.strategy",
+        "max.poll.interval.ms",
+        "fetch.min.bytes",
+        "fetch.wait.max.ms",
+        "isolation.level",
+    ]
+    .contains(&key)
+}

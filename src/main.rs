@@ -1,0 +1,250 @@
+//! `lakeshore`: one binary for landing Kafka topics on HDFS (and, as they arrive, the
+//! streaming and batch jobs). This file is the thin edge: flags, logging, signals, exit codes.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use lakeshore_connect::events::Metrics;
+use lakeshore_connect::properties;
+use lakeshore_connect::{RunOptions, SinkConfig, SinkError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Lakeshore: Kafka -> HDFS landing, streaming windows and batch reports in one Rust binary.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Log format: `human` (default on a terminal) or `json` (one object per line).
+    #[arg(long, global = true, env = "LAKESHORE_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Land Kafka topics on HDFS (or any store) as JSON, exactly once: a drop-in for
+    /// Confluent's HDFS 3 sink connector that reads its properties file verbatim.
+    ///
+    /// Runs until SIGTERM/SIGINT, then commits what it has consumed and exits 0. Start more
+    /// processes with the same `name` to share the partitions (one consumer group).
+    ///
+    /// Exit status: 0 stopped cleanly; 1 a run-time failure (a bad record with
+    /// errors.tolerance=none, a corrupt commit log, ...); 2 a configuration error.
+    #[command(after_help = "Examples:
+  # The connector config users run today, pointed at a test HDFS and broker:
+  lakeshore land --config hdfs-sink-connector.properties \\
+      --brokers 127.0.0.1:9092 --set hdfs.url=hdfs://127.0.0.1:8020
+
+  # On the local filesystem, with dead-lettering of bad records:
+  lakeshore land --config sink.properties --set hdfs.url=file:///var/lib/lakeshore \\
+      --set errors.tolerance=all --set errors.deadletterqueue.topic.name=landing.dlq
+
+  # Validate a config and print the effective settings (secrets redacted):
+  lakeshore land --config sink.properties --check")]
+    Land(LandArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LandArgs {
+    /// The connector's .properties file (Confluent HDFS 3 / S3 sink keys; see docs/landing.md).
+    #[arg(long, short, env = "LAKESHORE_CONFIG")]
+    config: PathBuf,
+
+    /// Kafka bootstrap servers; overrides `bootstrap.servers` in the file.
+    #[arg(long, env = "LAKESHORE_BROKERS")]
+    brokers: Option<String>,
+
+    /// Override or add a key, e.g. `--set hdfs.url=hdfs://nn:8020` (repeatable; wins over the file).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464).
+    #[arg(long, env = "LAKESHORE_METRICS_ADDR")]
+    metrics_addr: Option<String>,
+
+    /// Check the configuration, print the effective settings and exit.
+    #[arg(long)]
+    check: bool,
+}
+
+fn init_logging(format: Option<LogFormat>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LAKESHORE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let terminal = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match format.unwrap_or(LogFormat::Human) {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.with_ansi(terminal).init(),
+    }
+}
+
+/// A configuration problem: exit status 2.
+#[derive(Debug)]
+struct ConfigProblem(String);
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ConfigProblem {}
+
+fn load_config(args: &LandArgs) -> anyhow::Result<SinkConfig> {
+    let file = args.config.display().to_string();
+    let text = std::fs::read_to_string(&args.config)
+        .map_err(|e| ConfigProblem(format!("cannot read config {file}: {e}")))?;
+    let mut props = properties::parse(&text).map_err(|e| ConfigProblem(format!("{file}: {e}")))?;
+    for (key, line) in props.duplicates() {
+        tracing::warn!(file, key, line, "key set twice; the later value wins");
+    }
+    for o in &args.overrides {
+        let (k, v) = o
+            .split_once('=')
+            .ok_or_else(|| ConfigProblem(format!("--set {o}: expected KEY=VALUE")))?;
+        props.set(k.trim(), v.trim());
+    }
+    let cfg = SinkConfig::from_properties(&props).map_err(|e| {
+        let at = props
+            .line_of(&e.key)
+            .map(|l| format!("{file}:{l}: "))
+            .unwrap_or_else(|| format!("{file}: "));
+        ConfigProblem(format!("{at}{e}"))
+    })?;
+    Ok(cfg)
+}
+
+async fn serve_metrics(addr: String, metrics: Arc<Metrics>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("bind metrics address {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "serving /metrics");
+    loop {
+        let (mut sock, _) = listener.accept().await?;
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let mut req = [0u8; 1024];
+            let n = sock.read(&mut req).await.unwrap_or(0);
+            let ok = req[..n].starts_with(b"GET /metrics");
+            let (status, body) = if ok {
+                ("200 OK", metrics.render())
+            } else {
+                ("404 Not Found", "try /metrics\n".to_string())
+            };
+            let resp = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(resp.as_bytes()).await;
+        });
+    }
+}
+
+fn land(args: LandArgs) -> anyhow::Result<()> {
+    let cfg = load_config(&args)?;
+    if args.check {
+        println!("config OK: {}", args.config.display());
+        println!(
+            "name={} group={} tasks={}",
+            cfg.name,
+            cfg.group_id(),
+            cfg.tasks
+        );
+        println!(
+            "store={} topics.dir={} logs.dir={}",
+            cfg.store_url, cfg.topics_dir, cfg.logs_dir
+        );
+        println!("topics={:?}", cfg.topics);
+        for (k, v) in cfg.redacted_kafka() {
+            println!("kafka {k}={v}");
+        }
+        for k in &cfg.ignored_keys {
+            println!("ignored {k} (no effect in Lakeshore)");
+        }
+        return Ok(());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("lakeshore-io")
+        .build()
+        .context("start runtime")?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let metrics = Arc::new(Metrics::default());
+    {
+        let stop = stop.clone();
+        rt.spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            loop {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+                if stop.swap(true, Ordering::SeqCst) {
+                    tracing::warn!("second signal: exiting without committing");
+                    std::process::exit(130);
+                }
+                tracing::info!("signal received: committing what is consumed, then stopping");
+            }
+        });
+    }
+    if let Some(addr) = args.metrics_addr.clone() {
+        let metrics = metrics.clone();
+        rt.spawn(async move {
+            if let Err(e) = serve_metrics(addr, metrics).await {
+                tracing::error!(error = %e, "metrics server stopped");
+            }
+        });
+    }
+    let opts = RunOptions {
+        brokers: args.brokers.clone(),
+    };
+    let result = lakeshore_connect::run(cfg, opts, rt.handle().clone(), stop, metrics);
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    result.map_err(|e| match e {
+        SinkError::Config(c) => anyhow::Error::new(ConfigProblem(c.to_string())),
+        other => anyhow::Error::new(other),
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Command::Land(args) => land(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let config = e.downcast_ref::<ConfigProblem>().is_some()
+                || matches!(
+                    e.downcast_ref::<SinkError>(),
+                    Some(SinkError::Storage(
+                        lakeshore_storage::StorageError::Url { .. }
+                    ))
+                );
+            eprintln!("lakeshore: error: {e:#}");
+            ExitCode::from(if config { 2 } else { 1 })
+        }
+    }
+}
