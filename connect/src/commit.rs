@@ -81,6 +81,9 @@ pub struct Recovered {
     pub walked: usize,
     /// Stale `+tmp` files removed.
     pub removed_tmp: usize,
+    /// `+tmp` files of the open slot kept (they may belong to a live writer); call
+    /// [`PartitionLog::remove_stale_tmp`] after the next successful claim.
+    pub kept_tmp: usize,
 }
 
 /// Result of [`PartitionLog::commit`].
@@ -196,10 +199,12 @@ impl PartitionLog {
     /// stale in-flight files, and says where to resume.
     pub async fn recover(&self) -> Result<Recovered, SinkError> {
         let Some(mut head) = self.get_json::<Head>(&self.head_path()?).await? else {
+            let (removed_tmp, kept_tmp) = self.remove_stale_tmp(None).await?;
             return Ok(Recovered {
                 head: None,
                 walked: 0,
-                removed_tmp: self.remove_stale_tmp(None).await?,
+                removed_tmp,
+                kept_tmp,
             });
         };
         let mut walked = 0;
@@ -220,11 +225,12 @@ impl PartitionLog {
         if walked > 0 {
             self.write_head(&head).await?;
         }
-        let removed_tmp = self.remove_stale_tmp(Some(head.next)).await?;
+        let (removed_tmp, kept_tmp) = self.remove_stale_tmp(Some(head.next)).await?;
         Ok(Recovered {
             head: Some(head),
             walked,
             removed_tmp,
+            kept_tmp,
         })
     }
 
@@ -270,27 +276,36 @@ impl PartitionLog {
         Ok(())
     }
 
-    /// `+tmp` files of slots already claimed can never be committed by anyone: remove them.
-    /// Files of the open slot may belong to a live writer (a paused one that will lose its
-    /// claim race, or win it and need them): they are kept until the retention passes.
-    async fn remove_stale_tmp(&self, next: Option<i64>) -> Result<usize, SinkError> {
+    /// `+tmp` files of slots already claimed (below `next`) can never be committed by anyone:
+    /// remove them. Files of the open slot may belong to a live writer (a paused one that will
+    /// lose its claim race, or win it and need them): they are kept until the retention
+    /// passes. Returns (removed, kept).
+    pub async fn remove_stale_tmp(&self, next: Option<i64>) -> Result<(usize, usize), SinkError> {
         let dir = path(&self.tmp_dir)?;
         let store = &self.store;
         let listed = with_retry("list tmp", self.retry, || store.list(&dir)).await?;
         let now = now_ms();
-        let mut removed = 0;
+        let (mut removed, mut kept) = (0, 0);
         for meta in listed {
+            // Backends may leave hidden in-flight copies (`.<name>.tmp.N` on HDFS) of a put a
+            // writer died in; they carry the same slot after the dot.
             let name = meta.location.filename().unwrap_or_default();
-            let slot = name.split('.').next().and_then(|s| s.parse::<i64>().ok());
+            let slot = name
+                .trim_start_matches('.')
+                .split('.')
+                .next()
+                .and_then(|s| s.parse::<i64>().ok());
             let claimed = matches!((slot, next), (Some(s), Some(n)) if s < n);
             let expired = now - meta.last_modified.timestamp_millis() > self.tmp_retention_ms;
             if claimed || expired {
                 let loc = meta.location.clone();
                 with_retry("remove tmp", self.retry, || store.delete(&loc)).await?;
                 removed += 1;
+            } else {
+                kept += 1;
             }
         }
-        Ok(removed)
+        Ok((removed, kept))
     }
 
     /// Commits offsets `start..=end` with `files` (possibly none, when every record of the

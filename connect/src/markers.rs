@@ -231,6 +231,61 @@ impl Markers {
     }
 }
 
+/// Runs the completeness checks of this process on their own thread (Kafka metadata and
+/// watermark queries can take seconds; they must never stall consumption) until `stop`.
+pub fn run_checker(
+    markers: &Markers,
+    client: &rdkafka::consumer::BaseConsumer,
+    rt: &tokio::runtime::Handle,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    use rdkafka::consumer::Consumer;
+    use std::sync::atomic::Ordering;
+    let timeout = Duration::from_secs(10);
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(200));
+        for topic in markers.due() {
+            let started = Instant::now();
+            let partitions: Result<Vec<KafkaPartition>, rdkafka::error::KafkaError> = (|| {
+                let md = client.fetch_metadata(Some(&topic), timeout)?;
+                let mut out = Vec::new();
+                for t in md.topics() {
+                    for p in t.partitions() {
+                        let (low, high) = client.fetch_watermarks(&topic, p.id(), timeout)?;
+                        out.push(KafkaPartition {
+                            partition: p.id(),
+                            high,
+                            low,
+                        });
+                    }
+                }
+                Ok(out)
+            })(
+            );
+            let now = chrono::Utc::now().timestamp_millis();
+            let result = match partitions {
+                Ok(parts) => rt.block_on(markers.check(&topic, &parts, now)).map(|_| ()),
+                Err(e) => Err(SinkError::Kafka {
+                    context: format!("metadata of {topic}"),
+                    source: e,
+                }),
+            };
+            tracing::debug!(%topic, elapsed_ms = started.elapsed().as_millis() as u64, "completeness check");
+            if let Err(e) = result {
+                warn!(%topic, error = %e, "completeness check failed; will retry");
+            }
+        }
+    }
+}
+
+/// Whether markers are written at all (time-based partitioners only).
+impl Markers {
+    /// True for time-based partitioners.
+    pub fn enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+}
+
 /// The minimum over partitions of what each has committed completely, or `None` while some
 /// partition has data but no commit yet.
 fn topic_watermark(

@@ -84,6 +84,26 @@ pub fn run(
                 .expect("spawn task thread")
         })
         .collect();
+    // Completeness markers are checked on their own thread with their own metadata client.
+    let checker = if shared.markers.enabled() {
+        let mut c = crate::task::consumer_config(&shared.cfg, opts.brokers.as_deref());
+        c.remove("group.id");
+        let client: rdkafka::consumer::BaseConsumer = c.create().map_err(|e| SinkError::Kafka {
+            context: "create metadata client".into(),
+            source: e,
+        })?;
+        let shared = shared.clone();
+        Some(
+            std::thread::Builder::new()
+                .name("land-markers".into())
+                .spawn(move || {
+                    crate::markers::run_checker(&shared.markers, &client, &shared.rt, &shared.stop)
+                })
+                .expect("spawn marker thread"),
+        )
+    } else {
+        None
+    };
     let mut first_error = None;
     for h in handles {
         let result = h.join().unwrap_or_else(|_| {
@@ -98,6 +118,10 @@ pub fn run(
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             first_error.get_or_insert(e);
         }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(c) = checker {
+        let _ = c.join();
     }
     let summary: Vec<String> = metrics
         .summary()

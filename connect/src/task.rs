@@ -25,7 +25,7 @@ use crate::commit::{CommitOutcome, LogSettings, PartitionLog};
 use crate::config::{NullBehavior, SinkConfig, TopicSelection};
 use crate::error::{RecordError, SinkError};
 use crate::events::{add, Metrics};
-use crate::markers::{KafkaPartition, Markers};
+use crate::markers::Markers;
 use crate::transform::RecordMeta;
 use crate::writer::PartitionBuffer;
 use lakeshore_storage::Store;
@@ -221,14 +221,13 @@ impl TaskContext {
             next = recovered.head.as_ref().map(|h| h.next),
             walked = recovered.walked,
             removed_tmp = recovered.removed_tmp,
+            kept_tmp = recovered.kept_tmp,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "recovered partition from its commit log"
         );
-        Ok(PartitionBuffer::new(
-            topic.to_string(),
-            partition,
-            recovered.head,
-        ))
+        let mut buffer = PartitionBuffer::new(topic.to_string(), partition, recovered.head);
+        buffer.gc_tmp = recovered.kept_tmp > 0;
+        Ok(buffer)
     }
 
     /// Commits one partition's pending range; on a lost claim race, drops it and seeks to the
@@ -286,6 +285,16 @@ impl TaskContext {
                         .or(range.min_ts),
                 };
                 buffer.reset(head);
+                if buffer.gc_tmp {
+                    // The open slot's leftovers are now below the chain head: remove them.
+                    let log = self.log(&key.0, key.1);
+                    match self.shared.rt.block_on(log.remove_stale_tmp(Some(next))) {
+                        Ok(_) => buffer.gc_tmp = false,
+                        Err(e) => {
+                            warn!(topic = %key.0, partition = key.1, error = %e, "cannot clean +tmp; will retry")
+                        }
+                    }
+                }
                 self.shared.markers.touched(&key.0);
                 // Kafka's committed offsets are for lag monitoring only; the commit log is
                 // the source of truth.
@@ -551,7 +560,7 @@ fn prepare_line(
 }
 
 /// Builds the consumer configuration of a task.
-fn consumer_config(cfg: &SinkConfig, brokers_override: Option<&str>) -> ClientConfig {
+pub(crate) fn consumer_config(cfg: &SinkConfig, brokers_override: Option<&str>) -> ClientConfig {
     let mut c = ClientConfig::new();
     // Defaults sized for landing: bounded prefetch (memory), earliest for new groups (no
     // record is skipped), offsets committed by us after each claim.
@@ -641,9 +650,6 @@ pub fn run_task(
         if last_tick.elapsed() >= Duration::from_millis(250) {
             last_tick = Instant::now();
             ctx.commit_due(&consumer, false);
-            if index == 0 {
-                check_markers(&consumer, &shared);
-            }
         }
         if ctx.state.lock().expect("task state").fatal.is_some() {
             break;
@@ -660,43 +666,7 @@ pub fn run_task(
     }
 }
 
-/// Writes the completeness markers earned so far (task 0 of each process does this).
-fn check_markers(consumer: &BaseConsumer<TaskContext>, shared: &Shared) {
-    let timeout = Duration::from_secs(5);
-    for topic in shared.markers.due() {
-        let partitions: Result<Vec<KafkaPartition>, KafkaError> = (|| {
-            let md = consumer.fetch_metadata(Some(&topic), timeout)?;
-            let mut out = Vec::new();
-            for t in md.topics() {
-                for p in t.partitions() {
-                    let (low, high) = consumer.fetch_watermarks(&topic, p.id(), timeout)?;
-                    out.push(KafkaPartition {
-                        partition: p.id(),
-                        high,
-                        low,
-                    });
-                }
-            }
-            Ok(out)
-        })();
-        let now = chrono::Utc::now().timestamp_millis();
-        let result = match partitions {
-            Ok(parts) => shared
-                .rt
-                .block_on(shared.markers.check(&topic, &parts, now))
-                .map(|_| ()),
-            Err(e) => Err(SinkError::Kafka {
-                context: format!("metadata of {topic}"),
-                source: e,
-            }),
-        };
-        if let Err(e) = result {
-            warn!(%topic, error = %e, "completeness check failed; will retry");
-        }
-    }
-}
-
-fn is_consumer_only(key: &str) -> bool {
+pub(crate) fn is_consumer_only(key: &str) -> bool {
     [
         "group.id",
         "auto.offset.reset",

@@ -25,6 +25,8 @@ pub struct PartitionBuffer {
     pub partition: i32,
     /// The chain head as this writer knows it (`None`: nothing ever committed).
     pub head: Option<Head>,
+    /// Recovery kept in-flight files of the open slot: remove them after our next claim.
+    pub gc_tmp: bool,
     /// First offset of the pending range (the slot to claim), once a record was consumed.
     start: Option<i64>,
     /// Last offset consumed (landed, skipped or dead-lettered).
@@ -43,6 +45,7 @@ impl PartitionBuffer {
             topic,
             partition,
             head,
+            gc_tmp: false,
             start: None,
             last: None,
             files: BTreeMap::new(),
@@ -143,7 +146,9 @@ impl PartitionBuffer {
 
     /// Forgets everything pending and resumes after `head` (after a commit, or when fenced).
     pub fn reset(&mut self, head: Head) {
+        let gc_tmp = self.gc_tmp;
         *self = PartitionBuffer::new(std::mem::take(&mut self.topic), self.partition, Some(head));
+        self.gc_tmp = gc_tmp;
     }
 }
 

@@ -10,14 +10,18 @@
 //!    `convertUTCToLocal`),
 //! 2. that local epoch-ms is floored to a multiple of `partition.duration.ms`,
 //! 3. the floored local time is converted back to an instant with Joda's
-//!    `convertLocalToUTC(t, false)` (see [`local_to_utc`] for what it does in DST overlaps and
-//!    gaps), and
+//!    `convertLocalToUTC(t, false)`, reproduced exactly (`local_to_utc`): a bucket start in a
+//!    fall-back overlap resolves to the later instant east of Greenwich (Berlin 02:00 on
+//!    2026-10-25 is 01:00Z, `+0100`) and to the earlier one west of it (New York 01:00 on
+//!    2026-11-01 is 05:00Z, `-0400`); one in a spring-forward gap is named one DST shift
+//!    later (Berlin 02:00 on 2026-03-29 is named 03:00), and
 //! 4. that instant is formatted with the Joda `path.format` in `timezone`.
 //!
 //! Deliberate differences from Confluent: Java's `/` truncates toward zero, so Confluent puts
 //! a pre-1970 (local) timestamp into the bucket *after* it; we floor. Field values are escaped
 //! with [`encode_segment`] (Confluent writes them raw, so a `/` in a value adds a directory
-//! level); `NaN`-like JSON numbers and floats are written as their JSON text.
+//! level); numbers are written as their JSON text (`1.50e3` stays `1.50e3`; Confluent prints
+//! the Java value of integer fields and rejects floating-point ones).
 
 pub mod encode;
 pub mod joda;

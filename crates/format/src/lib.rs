@@ -13,7 +13,7 @@
 //! * [`find_field`] / [`find_fields`] pull top-level (or nested) fields out as
 //!   [`JsonRef`]s borrowed from the input, skipping other arrays and objects
 //!   with `memchr` bracket matching;
-//! * [`is_single_line`], [`compact`] and [`lines`] handle JSON-lines framing.
+//! * [`is_single_line`], [`compact`] and [`lines`](fn@lines) handle JSON-lines framing.
 //!
 //! ```
 //! use lakeshore_format::{find_fields, validate, JsonRef};

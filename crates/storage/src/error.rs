@@ -20,9 +20,9 @@ pub enum StorageError {
         store: String,
         /// The object path inside the store.
         path: String,
-        /// The backend's error.
+        /// The backend's error (boxed: it is large, and errors travel in every `Result`).
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
 }
 
@@ -33,7 +33,7 @@ impl StorageError {
         match self {
             StorageError::Url { .. } => false,
             StorageError::Op { source, .. } => matches!(
-                source,
+                **source,
                 object_store::Error::Generic { .. } | object_store::Error::JoinError { .. }
             ),
         }
@@ -41,12 +41,11 @@ impl StorageError {
 
     /// Whether the object was not found.
     pub fn is_not_found(&self) -> bool {
-        matches!(
-            self,
-            StorageError::Op {
-                source: object_store::Error::NotFound { .. },
-                ..
+        match self {
+            StorageError::Op { source, .. } => {
+                matches!(**source, object_store::Error::NotFound { .. })
             }
-        )
+            StorageError::Url { .. } => false,
+        }
     }
 }

@@ -159,7 +159,7 @@ impl Store {
             op,
             store: self.display.clone(),
             path: path.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -234,10 +234,10 @@ impl Store {
                 // Some backends report a missing source as a generic error; tell the two apart
                 // by looking, so the caller gets an outcome it can act on.
                 if self.head(from).await?.is_none() {
-                    if self.head(to).await?.is_some() {
-                        return Ok(Renamed::TargetExists);
-                    }
                     return Ok(Renamed::SourceMissing);
+                }
+                if self.head(to).await?.is_some() {
+                    return Ok(Renamed::TargetExists);
                 }
                 Err(self.err("rename", from, e))
             }
