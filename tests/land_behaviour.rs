@@ -458,3 +458,69 @@ fn a_paused_process_that_lost_its_partitions_cannot_commit_over_the_new_owner() 
     assert_eq!(seen.len(), 600);
     assert!(seen.values().all(|n| *n == 1), "duplicates: {seen:?}");
 }
+
+#[test]
+fn memory_stays_bounded_with_48_open_hours_and_sigterm_commits_the_rest() {
+    let Some(s) = setup("hours") else { return };
+    let topic = unique("hours");
+    create_topics(&s.brokers, &[&topic], 2);
+    let base = 1_763_683_200_000i64; // 2025-11-21T00:00:00Z
+    let pad = "v".repeat(2000);
+    // Every record of a partition goes to a different hour than the one before: 48 hour
+    // directories are open at once.
+    let records: Vec<Rec> = (0..2)
+        .flat_map(|p| (0..960i64).map(move |i| (p, i)))
+        .map(|(p, i)| {
+            let v = format!(r#"{{"p":{p},"i":{i},"company_id":"acme","pad":"{pad}"}}"#);
+            rec(
+                &topic,
+                p,
+                Some(v.as_bytes()),
+                Some(base + (i % 48) * 3_600_000 + i),
+            )
+        })
+        .collect();
+    produce(&s.brokers, &records);
+    let land = Land::start(
+        s.dir.path(),
+        &fixture(),
+        &s.brokers,
+        &sets(
+            &s,
+            &topic,
+            &[
+                "flush.size=100000",
+                "rotate.interval.ms=600000",
+                "timestamp.extractor=Record",
+                "lakeshore.buffer.max.bytes=262144",
+            ],
+        ),
+    );
+    let store = store(&s.store_url);
+    // Only the memory bound can commit before the stop (flush.size and rotation are far away).
+    eventually_or(Duration::from_secs(120), "early commits", &land, || {
+        Landed::read(&store, DIR, &topic).occurrences(&topic).len() >= 1500
+    });
+    let status = std::fs::read_to_string(format!("/proc/{}/status", land.child.id())).unwrap();
+    let hwm_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let log = land.log.clone();
+    // SIGTERM: what is still buffered is committed, exit 0.
+    assert_eq!(land.stop(), 0);
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("lakeshore_land_early_flushes_total="), "{log}");
+    assert!(hwm_kb < 150 * 1024, "peak RSS {hwm_kb} kB");
+    let landed = Landed::read(&store, DIR, &topic);
+    let seen = landed.occurrences(&topic);
+    assert_eq!(seen.len(), 1920);
+    assert!(seen.values().all(|n| *n == 1));
+    let hours: std::collections::BTreeSet<&str> = landed
+        .files
+        .keys()
+        .map(|p| p.rsplit_once('/').unwrap().0)
+        .collect();
+    assert_eq!(hours.len(), 48, "{hours:?}");
+}
