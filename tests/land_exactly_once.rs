@@ -68,6 +68,8 @@ fn every_offset_lands_exactly_once_across_sigkills() {
             format!("hdfs.url={store_url}"),
             format!("topics={}", topics.join(",")),
             format!("name=eo-run-{run}"),
+            // Restarts also change the number of tasks.
+            format!("tasks.max={}", 1 + run % 3),
             "flush.size=37".into(),
             "rotate.interval.ms=1500".into(),
             "timestamp.extractor=Record".into(),

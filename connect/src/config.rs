@@ -197,6 +197,17 @@ impl SinkConfig {
                 ignored_keys.push(key.to_string());
             } else if let Some(k) = key.strip_prefix("consumer.override.") {
                 kafka.insert(k.to_string(), value.to_string());
+            } else if key == "sasl.jaas.config" {
+                // Java clients configure SASL/PLAIN and SCRAM credentials as a JAAS line;
+                // librdkafka takes them as sasl.username / sasl.password.
+                let (user, pass) = parse_jaas(value).ok_or_else(|| {
+                    ConfigError::new(
+                        key,
+                        "expected `...LoginModule required username=\"...\" password=\"...\";` (PLAIN or SCRAM)",
+                    )
+                })?;
+                kafka.insert("sasl.username".into(), user);
+                kafka.insert("sasl.password".into(), pass);
             } else if KAFKA_PASSTHROUGH_PREFIXES
                 .iter()
                 .any(|p| key == *p || (p.ends_with('.') && key.starts_with(p)))
@@ -493,6 +504,16 @@ fn parse_bool<'a>(
     }
 }
 
+/// `username="u" password="p"` out of a JAAS login line.
+fn parse_jaas(line: &str) -> Option<(String, String)> {
+    let field = |name: &str| -> Option<String> {
+        let start = line.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = line[start..].find('"')? + start;
+        Some(line[start..end].to_string())
+    };
+    Some((field("username")?, field("password")?))
+}
+
 /// "did you mean" for a mistyped key: the known key with the smallest edit distance.
 fn suggestion(key: &str) -> String {
     let best = KEYS
@@ -610,8 +631,38 @@ mod tests {
     }
 
     #[test]
+    fn a_java_jaas_line_becomes_librdkafka_credentials() {
+        let c = config(
+            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"land\" password=\"s3cret\";",
+        )
+        .unwrap();
+        assert_eq!(c.kafka.get("sasl.username").unwrap(), "land");
+        assert_eq!(c.kafka.get("sasl.password").unwrap(), "s3cret");
+        assert!(!format!("{:?}", c.redacted_kafka()).contains("s3cret"));
+        assert_eq!(
+            config("sasl.jaas.config=nonsense").unwrap_err().key,
+            "sasl.jaas.config"
+        );
+    }
+
+    #[test]
     fn worker_only_keys_are_accepted_and_reported() {
         let c = config("value.converter=org.apache.kafka.connect.json.JsonConverter").unwrap();
         assert_eq!(c.ignored_keys, vec!["value.converter".to_string()]);
+    }
+
+    /// The configuration reference in docs/landing.md is this table: every key, its default
+    /// and its meaning, so the docs cannot drift from the code.
+    #[test]
+    fn docs_list_every_key_with_its_default() {
+        let docs = include_str!("../../docs/landing.md");
+        let expected: String = KEYS
+            .iter()
+            .map(|k| format!("| `{}` | {} | {} |\n", k.key, k.default, k.doc))
+            .collect();
+        assert!(
+            docs.contains(&expected),
+            "docs/landing.md must contain the key table exactly as the code has it:\n{expected}"
+        );
     }
 }
