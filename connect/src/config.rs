@@ -64,7 +64,7 @@ keys! {
     "behavior.on.null.values" = "fail": "Null values (tombstones): `fail` or `ignore` (counted and skipped).",
     "bootstrap.servers" = "localhost:9092": "Kafka brokers (a worker key in Kafka Connect; `--brokers` overrides).",
     "retry.backoff.ms" = "5000": "Largest backoff between retries of a failing store or broker call.",
-    "lakeshore.buffer.max.bytes" = "67108864": "Bytes buffered per task before the largest partition is committed early (bounds memory).",
+    "lakeshore.buffer.max.bytes" = "67108864": "Bytes this process buffers (shared evenly by its tasks) before a task commits its largest partition early (bounds memory).",
     "lakeshore.completeness.lateness.ms" = "0": "How long past the end of an hour records may still arrive before the hour's `_COMPLETE` marker is written.",
     "lakeshore.tmp.retention.ms" = "86400000": "In-progress files of a crashed writer older than this are removed from `+tmp` at recovery.",
 }

@@ -459,7 +459,7 @@ impl TaskContext {
         let total: usize = state.parts.values().map(PartitionBuffer::bytes).sum();
         if in_file >= cfg.flush_size {
             self.commit_or_fail(consumer, state, &key);
-        } else if total > cfg.buffer_max_bytes {
+        } else if total > cfg.buffer_max_bytes / cfg.tasks {
             let largest = state
                 .parts
                 .iter()
@@ -493,8 +493,12 @@ impl TaskContext {
                     .rotate_interval_ms
                     .is_some_and(|i| now - opened >= i as i64)
                     || cfg.rotate_schedule_interval_ms.is_some_and(|i| {
-                        let offset = schedule_offset_ms(cfg, now);
-                        (now + offset).div_euclid(i as i64) > (opened + offset).div_euclid(i as i64)
+                        crossed_schedule_boundary(
+                            i as i64,
+                            schedule_offset_ms(cfg, now),
+                            opened,
+                            now,
+                        )
                     })
             })
             .map(|(k, _)| k.clone())
@@ -506,6 +510,18 @@ impl TaskContext {
             }
         }
     }
+}
+
+/// Whether a `rotate.schedule.interval.ms` boundary (aligned to local wall-clock time, given
+/// the zone's offset) lies between `opened_ms` and `now_ms`.
+fn crossed_schedule_boundary(
+    interval_ms: i64,
+    zone_offset_ms: i64,
+    opened_ms: i64,
+    now_ms: i64,
+) -> bool {
+    (now_ms + zone_offset_ms).div_euclid(interval_ms)
+        > (opened_ms + zone_offset_ms).div_euclid(interval_ms)
 }
 
 /// The zone offset used to align `rotate.schedule.interval.ms` to local wall-clock time.
@@ -682,4 +698,36 @@ pub(crate) fn is_consumer_only(key: &str) -> bool {
         "isolation.level",
     ]
     .contains(&key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crossed_schedule_boundary;
+
+    #[test]
+    fn schedule_boundaries_follow_local_midnight() {
+        let (day, hour) = (86_400_000, 3_600_000);
+        let berlin_winter = hour; // UTC+1
+        let utc = |h: i64, m: i64| 1_763_683_200_000 + h * hour + m * 60_000; // 2025-11-21
+                                                                              // 22:30Z is 23:30 in Berlin, 23:10Z is 00:10: local midnight was crossed.
+        assert!(crossed_schedule_boundary(
+            day,
+            berlin_winter,
+            utc(22, 30),
+            utc(23, 10)
+        ));
+        // 21:00Z..22:50Z is 22:00..23:50 local: no midnight in between (UTC midnight neither).
+        assert!(!crossed_schedule_boundary(
+            day,
+            berlin_winter,
+            utc(21, 0),
+            utc(22, 50)
+        ));
+        // The same span in UTC crosses nothing either; 23:30Z..00:10Z does.
+        assert!(!crossed_schedule_boundary(day, 0, utc(21, 0), utc(22, 50)));
+        assert!(crossed_schedule_boundary(day, 0, utc(23, 30), utc(24, 10)));
+        // Hourly schedule.
+        assert!(crossed_schedule_boundary(hour, 0, utc(9, 59), utc(10, 0)));
+        assert!(!crossed_schedule_boundary(hour, 0, utc(10, 0), utc(10, 59)));
+    }
 }
