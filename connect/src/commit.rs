@@ -90,10 +90,10 @@ pub struct Recovered {
 /// Result of [`PartitionLog::commit`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitOutcome {
-    /// The range is committed; the next slot is `next`.
+    /// The range is committed; `head` is the chain's new head.
     Committed {
-        /// Next slot.
-        next: i64,
+        /// The new head (next slot, timestamps).
+        head: Head,
     },
     /// Another writer claimed the slot first: discard the buffers and resume from `head`.
     Fenced {
@@ -408,16 +408,16 @@ impl PartitionLog {
 
         // 3. Make the files visible, then advance the hint.
         self.roll_forward(&claim).await?;
-        let base = head.cloned().unwrap_or(Head {
+        let mut base = head.cloned().unwrap_or(Head {
             next: start,
             max_timestamp_ms: None,
-            first_timestamp_ms: min_timestamp_ms,
+            first_timestamp_ms: None,
         });
+        // The first range with a landed record (not only skipped ones) sets where markers start.
+        base.first_timestamp_ms = base.first_timestamp_ms.or(min_timestamp_ms);
         let new_head = advance(base, &claim);
         self.write_head(&new_head).await?;
-        Ok(CommitOutcome::Committed {
-            next: new_head.next,
-        })
+        Ok(CommitOutcome::Committed { head: new_head })
     }
 
     async fn fenced(&self) -> Result<CommitOutcome, SinkError> {
@@ -497,17 +497,27 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(out, CommitOutcome::Committed { next: 8 });
+        let CommitOutcome::Committed {
+            head: committed_head,
+        } = out
+        else {
+            panic!("{out:?}")
+        };
         let head = a.recover().await.unwrap().head.unwrap();
+        assert_eq!(head, committed_head);
         assert_eq!(head.next, 8);
         assert_eq!(head.max_timestamp_ms, Some(10));
         assert_eq!(head.first_timestamp_ms, Some(8));
         assert_eq!(committed(&store).await, vec!["topics/t/t+0+5+7.json"]);
-        assert!(store
+        assert!(tmp_is_empty(&store).await);
+    }
+
+    async fn tmp_is_empty(store: &Store) -> bool {
+        store
             .list(&Path::from("topics/+tmp"))
             .await
             .unwrap()
-            .is_empty());
+            .is_empty()
     }
 
     #[tokio::test]
@@ -551,11 +561,7 @@ mod tests {
             committed(&store).await,
             vec!["topics/t/a.json", "topics/t/b.json"]
         );
-        assert!(store
-            .list(&Path::from("topics/+tmp"))
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(tmp_is_empty(&store).await);
     }
 
     #[tokio::test]

@@ -123,13 +123,13 @@ impl ConsumerContext for TaskContext {
             RebalanceProtocol::Cooperative
         );
         let mut state = self.state.lock().expect("task state");
+        let keys: Vec<Key> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                let keys: Vec<Key> = tpl
-                    .elements()
-                    .iter()
-                    .map(|e| (e.topic().to_string(), e.partition()))
-                    .collect();
                 for (topic, partition) in keys {
                     match self.recover(&topic, partition) {
                         Ok(buffer) => {
@@ -166,11 +166,6 @@ impl ConsumerContext for TaskContext {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                let keys: Vec<Key> = tpl
-                    .elements()
-                    .iter()
-                    .map(|e| (e.topic().to_string(), e.partition()))
-                    .collect();
                 for key in &keys {
                     // Land what we have before another process takes over; a fenced or
                     // failed commit only means the new owner reads those records again.
@@ -263,27 +258,13 @@ impl TaskContext {
         ))?;
         let m = &self.shared.metrics;
         match outcome {
-            CommitOutcome::Committed { next } => {
+            CommitOutcome::Committed { head } => {
                 add(&m.commits, 1);
                 add(&m.records_landed, records);
                 add(&m.bytes_landed, bytes);
                 add(&m.files_committed, files);
                 debug!(topic = %key.0, partition = key.1, start = range.start, end = range.end, records, files, elapsed_ms = started.elapsed().as_millis() as u64, "committed");
-                let head = crate::commit::Head {
-                    next,
-                    max_timestamp_ms: match (
-                        buffer.head.as_ref().and_then(|h| h.max_timestamp_ms),
-                        range.max_ts,
-                    ) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        (a, b) => a.or(b),
-                    },
-                    first_timestamp_ms: buffer
-                        .head
-                        .as_ref()
-                        .and_then(|h| h.first_timestamp_ms)
-                        .or(range.min_ts),
-                };
+                let next = head.next;
                 buffer.reset(head);
                 if buffer.gc_tmp {
                     // The open slot's leftovers are now below the chain head: remove them.
