@@ -449,13 +449,18 @@ fn a_paused_process_that_lost_its_partitions_cannot_commit_over_the_new_owner() 
         a.log_text()
             .contains("another writer committed this range first")
     });
+    // B stops gracefully (SIGTERM): A, back in the group, takes over every partition.
     assert_eq!(b.stop(), 0);
+    produce(&s.brokers, &batch(150, 200));
+    eventually_or(Duration::from_secs(90), "A lands after B left", &a, || {
+        Landed::read(&store, DIR, &topic).occurrences(&topic).len() == 800
+    });
     let a_log = a.log.clone();
     let a_code = a.stop();
     assert_eq!(a_code, 0, "{}", std::fs::read_to_string(a_log).unwrap());
 
     let seen = Landed::read(&store, DIR, &topic).occurrences(&topic);
-    assert_eq!(seen.len(), 600);
+    assert_eq!(seen.len(), 800);
     assert!(seen.values().all(|n| *n == 1), "duplicates: {seen:?}");
 }
 
