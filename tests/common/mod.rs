@@ -157,7 +157,9 @@ impl Land {
             .arg("--config")
             .arg(&cfg)
             .arg("--brokers")
-            .arg(brokers);
+            .arg(brokers)
+            .arg("--metrics-addr")
+            .arg("127.0.0.1:0");
         for s in sets {
             cmd.arg("--set").arg(s);
         }
