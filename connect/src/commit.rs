@@ -241,7 +241,13 @@ impl PartitionLog {
     /// Moves a claim's files into place. Idempotent: a file already there is done. Files are
     /// moved concurrently: on HDFS each call is a NameNode round trip.
     async fn roll_forward(&self, claim: &Claim) -> Result<(), SinkError> {
-        let moves = claim.files.iter().map(|f| self.move_into_place(claim, f));
+        // Collected first: a stream over a borrowing closure is not `Send` for spawn (rustc's
+        // higher-ranked closure limitation).
+        let moves: Vec<_> = claim
+            .files
+            .iter()
+            .map(|f| self.move_into_place(claim, f))
+            .collect();
         futures::stream::iter(moves)
             .buffer_unordered(FILE_CONCURRENCY)
             .try_collect::<Vec<()>>()
@@ -366,14 +372,11 @@ impl PartitionLog {
                 bytes: f.bytes.len() as u64,
             })
             .collect();
-        let puts = claimed.iter().zip(&files).map(|(c, f)| async move {
-            let tmp_path = path(&c.tmp)?;
-            with_retry("write tmp", self.retry, || {
-                store.put(&tmp_path, f.bytes.clone())
-            })
-            .await?;
-            Ok::<(), SinkError>(())
-        });
+        let puts: Vec<_> = claimed
+            .iter()
+            .zip(&files)
+            .map(|(c, f)| self.put_tmp(&c.tmp, f.bytes.clone()))
+            .collect();
         futures::stream::iter(puts)
             .buffer_unordered(FILE_CONCURRENCY)
             .try_collect::<Vec<()>>()
@@ -408,16 +411,19 @@ impl PartitionLog {
 
         // 3. Make the files visible, then advance the hint.
         self.roll_forward(&claim).await?;
-        let mut base = head.cloned().unwrap_or(Head {
-            next: start,
-            max_timestamp_ms: None,
-            first_timestamp_ms: None,
-        });
-        // The first range with a landed record (not only skipped ones) sets where markers start.
-        base.first_timestamp_ms = base.first_timestamp_ms.or(min_timestamp_ms);
-        let new_head = advance(base, &claim);
+        let new_head = next_head(head, start, end, min_timestamp_ms, max_timestamp_ms);
         self.write_head(&new_head).await?;
         Ok(CommitOutcome::Committed { head: new_head })
+    }
+
+    async fn put_tmp(&self, tmp: &str, bytes: Bytes) -> Result<(), SinkError> {
+        let tmp_path = path(tmp)?;
+        let store = &self.store;
+        with_retry("write tmp", self.retry, || {
+            store.put(&tmp_path, bytes.clone())
+        })
+        .await?;
+        Ok(())
     }
 
     async fn fenced(&self) -> Result<CommitOutcome, SinkError> {
@@ -438,11 +444,37 @@ impl PartitionLog {
 fn advance(head: Head, claim: &Claim) -> Head {
     Head {
         next: claim.end + 1,
-        max_timestamp_ms: match (head.max_timestamp_ms, claim.max_timestamp_ms) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        },
+        max_timestamp_ms: max_opt(head.max_timestamp_ms, claim.max_timestamp_ms),
         first_timestamp_ms: head.first_timestamp_ms,
+    }
+}
+
+/// The head after committing `start..=end` on top of `head`: what [`PartitionLog::commit`]
+/// writes, and what a writer pipelining its next range can assume meanwhile.
+pub fn next_head(
+    head: Option<&Head>,
+    start: i64,
+    end: i64,
+    min_timestamp_ms: Option<i64>,
+    max_timestamp_ms: Option<i64>,
+) -> Head {
+    let base = head.cloned().unwrap_or(Head {
+        next: start,
+        max_timestamp_ms: None,
+        first_timestamp_ms: None,
+    });
+    Head {
+        next: end + 1,
+        max_timestamp_ms: max_opt(base.max_timestamp_ms, max_timestamp_ms),
+        // The first range with a landed record (not only skipped ones) sets where markers start.
+        first_timestamp_ms: base.first_timestamp_ms.or(min_timestamp_ms),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -21,7 +21,7 @@ use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
 use tracing::{debug, error, info, warn};
 
-use crate::commit::{CommitOutcome, LogSettings, PartitionLog};
+use crate::commit::{next_head, CommitOutcome, LogSettings, PartitionLog};
 use crate::config::{NullBehavior, SinkConfig, TopicSelection};
 use crate::error::{RecordError, SinkError};
 use crate::events::{add, Metrics};
@@ -51,9 +51,47 @@ pub struct Shared {
 
 type Key = (String, i32);
 
+/// A commit running on the runtime while the task consumes on.
+#[derive(Debug)]
+struct InFlight {
+    handle: AbortOnDrop,
+    start: i64,
+    end: i64,
+    records: u64,
+    bytes: u64,
+    files: u64,
+    started: Instant,
+}
+
+type CommitHandle = tokio::task::JoinHandle<Result<CommitOutcome, SinkError>>;
+
+/// Never leaves a commit running detached (e.g. when the task stops on an error). Aborting a
+/// commit is safe: it either claimed its slot (the next owner rolls it forward) or not.
+#[derive(Debug)]
+struct AbortOnDrop(Option<CommitHandle>);
+
+impl AbortOnDrop {
+    fn is_finished(&self) -> bool {
+        self.0.as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    fn take(mut self) -> CommitHandle {
+        self.0.take().expect("handle present until taken")
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(h) = &self.0 {
+            h.abort();
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct TaskState {
     parts: HashMap<Key, PartitionBuffer>,
+    inflight: HashMap<Key, InFlight>,
     fatal: Option<SinkError>,
     dlq_pending: bool,
     /// Line scratch buffer (compaction, inserted fields), reused across records.
@@ -169,7 +207,7 @@ impl ConsumerContext for TaskContext {
                 for key in &keys {
                     // Land what we have before another process takes over; a fenced or
                     // failed commit only means the new owner reads those records again.
-                    if let Err(e) = self.commit_partition(consumer, &mut state, key) {
+                    if let Err(e) = self.commit_partition(consumer, &mut state, key, true) {
                         warn!(topic = %key.0, partition = key.1, error = %e, "commit on revoke failed; the new owner will re-read");
                     }
                     state.parts.remove(key);
@@ -225,14 +263,19 @@ impl TaskContext {
         Ok(buffer)
     }
 
-    /// Commits one partition's pending range; on a lost claim race, drops it and seeks to the
-    /// winner's end.
+    /// Starts committing one partition's pending range on the runtime and returns at once:
+    /// the task keeps consuming while HDFS works (each close waits for the NameNode). At most
+    /// one commit per partition is in flight; the partition's next range is buffered on the
+    /// head the in-flight commit will produce, and a new commit first finishes the previous
+    /// one. With `wait`, the commit is finished before returning (revoke, shutdown).
     fn commit_partition(
         &self,
         consumer: &BaseConsumer<Self>,
         state: &mut TaskState,
         key: &Key,
+        wait: bool,
     ) -> Result<(), SinkError> {
+        self.finish_inflight(consumer, state, key)?;
         if state.dlq_pending {
             self.flush_dlq()?;
             state.dlq_pending = false;
@@ -244,28 +287,74 @@ impl TaskContext {
         let Some(range) = buffer.take(&cfg.topics_dir, cfg.zero_pad_width) else {
             return Ok(());
         };
-        let records: u64 = range.files.iter().map(|f| f.records).sum();
-        let bytes: u64 = range.files.iter().map(|f| f.bytes.len() as u64).sum();
-        let files = range.files.len() as u64;
-        let started = Instant::now();
-        let outcome = self.shared.rt.block_on(self.log(&key.0, key.1).commit(
+        let inflight = InFlight {
+            start: range.start,
+            end: range.end,
+            records: range.files.iter().map(|f| f.records).sum(),
+            bytes: range.files.iter().map(|f| f.bytes.len() as u64).sum(),
+            files: range.files.len() as u64,
+            started: Instant::now(),
+            handle: AbortOnDrop(Some({
+                let log = self.log(&key.0, key.1);
+                let head = buffer.head.clone();
+                self.shared.rt.spawn(async move {
+                    log.commit(
+                        head.as_ref(),
+                        range.start,
+                        range.end,
+                        range.files,
+                        range.max_ts,
+                        range.min_ts,
+                    )
+                    .await
+                })
+            })),
+        };
+        buffer.head = Some(next_head(
             buffer.head.as_ref(),
             range.start,
             range.end,
-            range.files,
-            range.max_ts,
             range.min_ts,
-        ))?;
+            range.max_ts,
+        ));
+        state.inflight.insert(key.clone(), inflight);
+        if wait {
+            self.finish_inflight(consumer, state, key)?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the partition's in-flight commit, if any: counts it, or, when another writer
+    /// won the claim, drops everything buffered for the partition and seeks to the winner's end.
+    fn finish_inflight(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        state: &mut TaskState,
+        key: &Key,
+    ) -> Result<(), SinkError> {
+        let Some(inflight) = state.inflight.remove(key) else {
+            return Ok(());
+        };
+        let outcome = self
+            .shared
+            .rt
+            .block_on(inflight.handle.take())
+            .map_err(|e| SinkError::CorruptLog {
+                path: format!("{}/{}", key.0, key.1),
+                message: format!("commit task failed: {e}"),
+            })??;
         let m = &self.shared.metrics;
+        let Some(buffer) = state.parts.get_mut(key) else {
+            return Ok(());
+        };
         match outcome {
             CommitOutcome::Committed { head } => {
                 add(&m.commits, 1);
-                add(&m.records_landed, records);
-                add(&m.bytes_landed, bytes);
-                add(&m.files_committed, files);
-                debug!(topic = %key.0, partition = key.1, start = range.start, end = range.end, records, files, elapsed_ms = started.elapsed().as_millis() as u64, "committed");
+                add(&m.records_landed, inflight.records);
+                add(&m.bytes_landed, inflight.bytes);
+                add(&m.files_committed, inflight.files);
+                debug!(topic = %key.0, partition = key.1, start = inflight.start, end = inflight.end, records = inflight.records, files = inflight.files, elapsed_ms = inflight.started.elapsed().as_millis() as u64, "committed");
                 let next = head.next;
-                buffer.reset(head);
                 if buffer.gc_tmp {
                     // The open slot's leftovers are now below the chain head: remove them.
                     let log = self.log(&key.0, key.1);
@@ -287,7 +376,7 @@ impl TaskContext {
             }
             CommitOutcome::Fenced { head } => {
                 add(&m.commits_fenced, 1);
-                warn!(topic = %key.0, partition = key.1, start = range.start, end = range.end, resume = head.next, "another writer committed this range first; discarding ours");
+                warn!(topic = %key.0, partition = key.1, start = inflight.start, end = inflight.end, resume = head.next, "another writer committed this range first; discarding ours");
                 let next = head.next;
                 buffer.reset(head);
                 if let Err(e) =
@@ -301,6 +390,21 @@ impl TaskContext {
             }
         }
         Ok(())
+    }
+
+    /// Finishes every in-flight commit that is done (or all of them, with `all`).
+    fn finish_done(&self, consumer: &BaseConsumer<Self>, state: &mut TaskState, all: bool) {
+        let keys: Vec<Key> = state
+            .inflight
+            .iter()
+            .filter(|(_, f)| all || f.handle.is_finished())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            if let Err(e) = self.finish_inflight(consumer, state, &key) {
+                state.fatal.get_or_insert(e);
+            }
+        }
     }
 
     fn flush_dlq(&self) -> Result<(), SinkError> {
@@ -437,9 +541,19 @@ impl TaskContext {
         let line: &[u8] = if use_scratch { &state.scratch } else { value };
         let buffer = state.parts.get_mut(&key).expect("checked above");
         let in_file = buffer.push(&dir, line, msg.offset(), ts, now);
-        let total: usize = state.parts.values().map(PartitionBuffer::bytes).sum();
+        // In-flight commits hold their bytes too: count them against the budget.
+        let total: usize = state
+            .parts
+            .values()
+            .map(PartitionBuffer::bytes)
+            .sum::<usize>()
+            + state
+                .inflight
+                .values()
+                .map(|f| f.bytes as usize)
+                .sum::<usize>();
         if in_file >= cfg.flush_size {
-            self.commit_or_fail(consumer, state, &key);
+            self.commit_or_fail(consumer, state, &key, false);
         } else if total > cfg.buffer_max_bytes / cfg.tasks {
             let largest = state
                 .parts
@@ -448,12 +562,18 @@ impl TaskContext {
                 .map(|(k, _)| k.clone())
                 .expect("non-empty");
             add(&m.early_flushes, 1);
-            self.commit_or_fail(consumer, state, &largest);
+            self.commit_or_fail(consumer, state, &largest, false);
         }
     }
 
-    fn commit_or_fail(&self, consumer: &BaseConsumer<Self>, state: &mut TaskState, key: &Key) {
-        if let Err(e) = self.commit_partition(consumer, state, key) {
+    fn commit_or_fail(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        state: &mut TaskState,
+        key: &Key,
+        wait: bool,
+    ) {
+        if let Err(e) = self.commit_partition(consumer, state, key, wait) {
             state.fatal.get_or_insert(e);
         }
     }
@@ -464,6 +584,7 @@ impl TaskContext {
         let now = chrono::Utc::now().timestamp_millis();
         let mut guard = self.state.lock().expect("task state");
         let state = &mut *guard;
+        self.finish_done(consumer, state, all);
         let due: Vec<Key> = state
             .parts
             .iter()
@@ -485,7 +606,7 @@ impl TaskContext {
             .map(|(k, _)| k.clone())
             .collect();
         for key in due {
-            self.commit_or_fail(consumer, state, &key);
+            self.commit_or_fail(consumer, state, &key, all);
             if state.fatal.is_some() {
                 break;
             }

@@ -247,7 +247,19 @@ pub struct Landed {
 
 impl Landed {
     /// Reads every committed file of `topic` (skips `+tmp`, `_` and `.` names, like readers).
+    /// A listing that races with the sink (a name listed, gone when read) is read again; a
+    /// committed file that really disappeared shows up as missing records in the assertions.
     pub fn read(store: &Store, topics_dir: &str, topic: &str) -> Landed {
+        for _ in 0..10 {
+            if let Some(landed) = Self::try_read(store, topics_dir, topic) {
+                return landed;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("files of {topic} kept vanishing between listing and reading");
+    }
+
+    fn try_read(store: &Store, topics_dir: &str, topic: &str) -> Option<Landed> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -260,7 +272,7 @@ impl Landed {
                 if name.starts_with('_') || name.starts_with('.') {
                     continue;
                 }
-                let bytes = store.get(&meta.location).await.unwrap().unwrap();
+                let bytes = store.get(&meta.location).await.unwrap()?;
                 let text = String::from_utf8(bytes.to_vec()).unwrap();
                 assert!(text.ends_with('\n'), "{name}: not newline-terminated");
                 files.insert(
@@ -268,7 +280,7 @@ impl Landed {
                     text.lines().map(String::from).collect(),
                 );
             }
-            Landed { files }
+            Some(Landed { files })
         })
     }
 
@@ -329,6 +341,34 @@ pub fn eventually_or(timeout: Duration, what: &str, land: &Land, mut f: impl FnM
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// GETs /metrics from the address the process logged.
+pub fn metrics_text(land: &Land) -> String {
+    use std::io::{Read, Write};
+    let log = land.log_text();
+    let addr = log
+        .lines()
+        .find(|l| l.contains("serving /metrics"))
+        .and_then(|l| l.split("addr=").nth(1))
+        .map(|a| a.split_whitespace().next().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no metrics address in log:\n{log}"));
+    let mut sock = std::net::TcpStream::connect(&addr).unwrap();
+    sock.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    sock.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    text
+}
+
+/// The value of one counter on /metrics.
+pub fn metric(land: &Land, name: &str) -> u64 {
+    metrics_text(land)
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name}"))
 }
 
 /// Opens a store for reading results.
