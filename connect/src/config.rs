@@ -64,7 +64,7 @@ keys! {
     "behavior.on.null.values" = "fail": "Null values (tombstones): `fail` or `ignore` (counted and skipped).",
     "bootstrap.servers" = "localhost:9092": "Kafka brokers (a worker key in Kafka Connect; `--brokers` overrides).",
     "retry.backoff.ms" = "5000": "Largest backoff between retries of a failing store or broker call.",
-    "lakeshore.buffer.max.bytes" = "67108864": "Bytes this process buffers (shared evenly by its tasks) before a task commits its largest partition early (bounds memory).",
+    "lakeshore.buffer.max.bytes" = "50331648": "Bytes this process buffers (shared evenly by its tasks) before a task commits its largest partition early (bounds memory).",
     "lakeshore.completeness.lateness.ms" = "0": "How long past the end of an hour records may still arrive before the hour's `_COMPLETE` marker is written.",
     "lakeshore.tmp.retention.ms" = "86400000": "In-progress files of a crashed writer older than this are removed from `+tmp` at recovery.",
 }
@@ -433,7 +433,7 @@ impl SinkConfig {
             insert_field,
             kafka,
             retry_backoff_ms: parse_num::<u64>(get, "retry.backoff.ms", 5000)?,
-            buffer_max_bytes: parse_num::<usize>(get, "lakeshore.buffer.max.bytes", 64 << 20)?,
+            buffer_max_bytes: parse_num::<usize>(get, "lakeshore.buffer.max.bytes", 48 << 20)?,
             lateness_ms: parse_num::<i64>(get, "lakeshore.completeness.lateness.ms", 0)?,
             tmp_retention_ms: parse_num::<i64>(get, "lakeshore.tmp.retention.ms", 86_400_000)?,
             ignored_keys,

@@ -31,7 +31,16 @@ use crate::partition::Partitioner;
 /// Name of the marker file.
 pub const MARKER: &str = "_COMPLETE";
 
-/// At most this many buckets are marked per topic per check (catching up after downtime).
+/// How often a process checks its topics (each check asks Kafka for metadata, and for
+/// watermarks when timestamps alone cannot decide: cheap for Kafka, not for every broker).
+const CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Empty buckets get a marker only this close to the topic's watermark (7 days): a batch job
+/// waiting for a day of recent data must not wait for a quiet hour, but a backfill of old data
+/// must not write a marker for every empty hour since.
+const EMPTY_BUCKET_WINDOW_MS: i64 = 7 * 86_400_000;
+
+/// At most this many buckets are considered per topic per check (catching up after downtime).
 const MAX_BUCKETS_PER_CHECK: usize = 1000;
 
 /// How Kafka describes one partition, for the completeness check.
@@ -39,10 +48,10 @@ const MAX_BUCKETS_PER_CHECK: usize = 1000;
 pub struct KafkaPartition {
     /// Kafka partition.
     pub partition: i32,
-    /// High watermark (next offset to be written).
-    pub high: i64,
-    /// Low watermark (first offset still held).
-    pub low: i64,
+    /// High watermark (next offset to be written), when it was asked for.
+    pub high: Option<i64>,
+    /// Low watermark (first offset still held), when it was asked for.
+    pub low: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -112,11 +121,14 @@ impl Markers {
             return Vec::new();
         };
         let mut last = i.last_check.lock().expect("markers");
-        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(2)) {
+        if last.is_some_and(|t| t.elapsed() < CHECK_INTERVAL) {
             return Vec::new();
         }
-        *last = Some(Instant::now());
-        i.topics.lock().expect("markers").iter().cloned().collect()
+        let topics: Vec<String> = i.topics.lock().expect("markers").iter().cloned().collect();
+        if !topics.is_empty() {
+            *last = Some(Instant::now());
+        }
+        topics
     }
 
     /// Writes the markers `topic` has earned. `partitions` is Kafka's view of every partition.
@@ -188,13 +200,22 @@ impl Markers {
                     path: topic.into(),
                     message: e.0,
                 })?;
-            let marker =
-                parse_path(&format!("{}/{topic}/{dir}/{MARKER}", i.topics_dir)).map_err(|m| {
-                    SinkError::CorruptLog {
-                        path: topic.into(),
-                        message: m,
-                    }
-                })?;
+            from = end;
+            let dir_path = parse_path(&format!("{}/{topic}/{dir}", i.topics_dir)).map_err(|m| {
+                SinkError::CorruptLog {
+                    path: topic.into(),
+                    message: m,
+                }
+            })?;
+            if watermark - end > EMPTY_BUCKET_WINDOW_MS {
+                // Far behind the watermark (a backfill's gap): mark only buckets with data.
+                let (objects, _) =
+                    with_retry("list bucket", i.retry, || i.store.list_dir(&dir_path)).await?;
+                if objects.is_empty() {
+                    continue;
+                }
+            }
+            let marker = dir_path.clone().join(MARKER);
             let body = serde_json::json!({
                 "topic": topic,
                 "bucket_start_ms": start,
@@ -212,7 +233,6 @@ impl Markers {
                 info!(topic, dir, "hour complete: marker written");
                 written += 1;
             }
-            from = end;
         }
         let body = Bytes::from(
             serde_json::to_vec(&Progress {
@@ -232,50 +252,75 @@ impl Markers {
 }
 
 /// Runs the completeness checks of this process on their own thread (Kafka metadata and
-/// watermark queries can take seconds; they must never stall consumption) until `stop`.
+/// watermark queries can take seconds; they must never stall consumption) until `done`, then
+/// makes one last check (after the tasks' final commits).
 pub fn run_checker(
     markers: &Markers,
     client: &rdkafka::consumer::BaseConsumer,
     rt: &tokio::runtime::Handle,
-    stop: &std::sync::atomic::AtomicBool,
+    done: &std::sync::atomic::AtomicBool,
 ) {
-    use rdkafka::consumer::Consumer;
     use std::sync::atomic::Ordering;
-    let timeout = Duration::from_secs(10);
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(200));
-        for topic in markers.due() {
+    loop {
+        let last_round = done.load(Ordering::Relaxed);
+        let topics = if last_round {
+            markers.touched_topics()
+        } else {
+            markers.due()
+        };
+        for topic in topics {
             let started = Instant::now();
-            let partitions: Result<Vec<KafkaPartition>, rdkafka::error::KafkaError> = (|| {
-                let md = client.fetch_metadata(Some(&topic), timeout)?;
-                let mut out = Vec::new();
-                for t in md.topics() {
-                    for p in t.partitions() {
-                        let (low, high) = client.fetch_watermarks(&topic, p.id(), timeout)?;
-                        out.push(KafkaPartition {
-                            partition: p.id(),
-                            high,
-                            low,
-                        });
-                    }
-                }
-                Ok(out)
-            })(
-            );
-            let now = chrono::Utc::now().timestamp_millis();
-            let result = match partitions {
-                Ok(parts) => rt.block_on(markers.check(&topic, &parts, now)).map(|_| ()),
-                Err(e) => Err(SinkError::Kafka {
-                    context: format!("metadata of {topic}"),
-                    source: e,
-                }),
-            };
-            tracing::debug!(%topic, elapsed_ms = started.elapsed().as_millis() as u64, "completeness check");
-            if let Err(e) = result {
+            if let Err(e) = check_topic(markers, client, rt, &topic) {
                 warn!(%topic, error = %e, "completeness check failed; will retry");
             }
+            tracing::debug!(%topic, elapsed_ms = started.elapsed().as_millis() as u64, "completeness check");
         }
+        if last_round {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// One check of one topic: first from the committed timestamps alone; only when that marks
+/// nothing, again with Kafka's watermarks (which tell idle partitions apart).
+fn check_topic(
+    markers: &Markers,
+    client: &rdkafka::consumer::BaseConsumer,
+    rt: &tokio::runtime::Handle,
+    topic: &str,
+) -> Result<usize, SinkError> {
+    use rdkafka::consumer::Consumer;
+    let timeout = Duration::from_secs(10);
+    let kafka = |context: &str, source| SinkError::Kafka {
+        context: format!("{context} of {topic}"),
+        source,
+    };
+    let md = client
+        .fetch_metadata(Some(topic), timeout)
+        .map_err(|e| kafka("metadata", e))?;
+    let mut partitions: Vec<KafkaPartition> = md
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions())
+        .map(|p| KafkaPartition {
+            partition: p.id(),
+            high: None,
+            low: None,
+        })
+        .collect();
+    let now = chrono::Utc::now().timestamp_millis();
+    let written = rt.block_on(markers.check(topic, &partitions, now))?;
+    if written > 0 {
+        return Ok(written);
+    }
+    for p in &mut partitions {
+        let (low, high) = client
+            .fetch_watermarks(topic, p.partition, timeout)
+            .map_err(|e| kafka("watermarks", e))?;
+        (p.low, p.high) = (Some(low), Some(high));
+    }
+    rt.block_on(markers.check(topic, &partitions, now))
 }
 
 /// Whether markers are written at all (time-based partitioners only).
@@ -283,6 +328,14 @@ impl Markers {
     /// True for time-based partitioners.
     pub fn enabled(&self) -> bool {
         self.inner.is_some()
+    }
+
+    /// Every topic this process has landed, regardless of the check interval.
+    pub fn touched_topics(&self) -> Vec<String> {
+        self.inner
+            .as_ref()
+            .map(|i| i.topics.lock().expect("markers").iter().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -298,9 +351,10 @@ fn topic_watermark(
     for p in partitions {
         let head = heads.get(&p.partition).and_then(Option::as_ref);
         let next = head.map(|h| h.next);
-        let caught_up = match next {
-            Some(n) => n >= p.high,
-            None => p.high <= p.low, // never landed, and Kafka holds nothing
+        let caught_up = match (next, p.high, p.low) {
+            (Some(n), Some(high), _) => n >= high,
+            (None, Some(high), Some(low)) => high <= low, // never landed; Kafka holds nothing
+            _ => false,                                   // not asked: decide from timestamps alone
         };
         let wm = if caught_up {
             now_ms - lateness_ms
@@ -324,20 +378,17 @@ mod tests {
         })
     }
 
+    fn kp(partition: i32, high: Option<i64>, low: Option<i64>) -> KafkaPartition {
+        KafkaPartition {
+            partition,
+            high,
+            low,
+        }
+    }
+
     #[test]
     fn the_slowest_busy_partition_holds_the_topic_back() {
-        let parts = [
-            KafkaPartition {
-                partition: 0,
-                high: 100,
-                low: 0,
-            },
-            KafkaPartition {
-                partition: 1,
-                high: 100,
-                low: 0,
-            },
-        ];
+        let parts = [kp(0, Some(100), Some(0)), kp(1, Some(100), Some(0))];
         let heads = HashMap::from([(0, head(50, 7_000)), (1, head(100, 9_000))]);
         // p1 is caught up (idle): it follows the wall clock; p0 holds at its max timestamp.
         assert_eq!(topic_watermark(&parts, &heads, 20_000, 1_000), Some(6_000));
@@ -345,12 +396,12 @@ mod tests {
         let heads = HashMap::from([(0, None), (1, head(100, 9_000))]);
         assert_eq!(topic_watermark(&parts, &heads, 20_000, 0), None);
         // An empty partition that never landed anything does not block.
-        let parts = [KafkaPartition {
-            partition: 0,
-            high: 0,
-            low: 0,
-        }];
+        let parts = [kp(0, Some(0), Some(0))];
         let heads = HashMap::from([(0, None)]);
         assert_eq!(topic_watermark(&parts, &heads, 20_000, 0), Some(20_000));
+        // Without Kafka's watermarks, only committed timestamps count: idle p1 holds at 9 s.
+        let parts = [kp(0, None, None), kp(1, None, None)];
+        let heads = HashMap::from([(0, head(100, 12_000)), (1, head(100, 9_000))]);
+        assert_eq!(topic_watermark(&parts, &heads, 20_000, 1_000), Some(8_000));
     }
 }

@@ -84,7 +84,9 @@ pub fn run(
                 .expect("spawn task thread")
         })
         .collect();
-    // Completeness markers are checked on their own thread with their own metadata client.
+    // Completeness markers are checked on their own thread with their own metadata client;
+    // `tasks_done` lets it make a last check after the tasks' final commits.
+    let tasks_done = Arc::new(AtomicBool::new(false));
     let checker = if shared.markers.enabled() {
         let mut c = crate::task::consumer_config(&shared.cfg, opts.brokers.as_deref());
         c.remove("group.id");
@@ -93,11 +95,12 @@ pub fn run(
             source: e,
         })?;
         let shared = shared.clone();
+        let done = tasks_done.clone();
         Some(
             std::thread::Builder::new()
                 .name("land-markers".into())
                 .spawn(move || {
-                    crate::markers::run_checker(&shared.markers, &client, &shared.rt, &shared.stop)
+                    crate::markers::run_checker(&shared.markers, &client, &shared.rt, &done)
                 })
                 .expect("spawn marker thread"),
         )
@@ -119,7 +122,7 @@ pub fn run(
             first_error.get_or_insert(e);
         }
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    tasks_done.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Some(c) = checker {
         let _ = c.join();
     }

@@ -204,10 +204,16 @@ impl ConsumerContext for TaskContext {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                // Land what we have before another process takes over: start every revoked
+                // partition's commit, then wait for them all (they run in parallel). A fenced
+                // or failed commit only means the new owner reads those records again.
                 for key in &keys {
-                    // Land what we have before another process takes over; a fenced or
-                    // failed commit only means the new owner reads those records again.
-                    if let Err(e) = self.commit_partition(consumer, &mut state, key, true) {
+                    if let Err(e) = self.commit_partition(consumer, &mut state, key, false) {
+                        warn!(topic = %key.0, partition = key.1, error = %e, "commit on revoke failed; the new owner will re-read");
+                    }
+                }
+                for key in &keys {
+                    if let Err(e) = self.finish_inflight(consumer, &mut state, key) {
                         warn!(topic = %key.0, partition = key.1, error = %e, "commit on revoke failed; the new owner will re-read");
                     }
                     state.parts.remove(key);
@@ -605,11 +611,16 @@ impl TaskContext {
             })
             .map(|(k, _)| k.clone())
             .collect();
+        // Commits of different partitions run in parallel; with `all` (shutdown), wait for
+        // every one of them at the end.
         for key in due {
-            self.commit_or_fail(consumer, state, &key, all);
+            self.commit_or_fail(consumer, state, &key, false);
             if state.fatal.is_some() {
                 break;
             }
+        }
+        if all {
+            self.finish_done(consumer, state, true);
         }
     }
 }
@@ -686,8 +697,8 @@ pub(crate) fn consumer_config(cfg: &SinkConfig, brokers_override: Option<&str>) 
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set("queued.max.messages.kbytes", "16384")
-        .set("fetch.max.bytes", "16777216")
+        .set("queued.max.messages.kbytes", "8192")
+        .set("fetch.max.bytes", "8388608")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000")
         .set("client.id", format!("lakeshore-{}", cfg.name))
