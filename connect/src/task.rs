@@ -341,14 +341,23 @@ impl TaskContext {
         let Some(inflight) = state.inflight.remove(key) else {
             return Ok(());
         };
-        let outcome = self
-            .shared
-            .rt
-            .block_on(inflight.handle.take())
-            .map_err(|e| SinkError::CorruptLog {
+        let result = match self.shared.rt.block_on(inflight.handle.take()) {
+            Ok(r) => r,
+            Err(e) => Err(SinkError::CorruptLog {
                 path: format!("{}/{}", key.0, key.1),
                 message: format!("commit task failed: {e}"),
-            })??;
+            }),
+        };
+        let outcome = match result {
+            Ok(o) => o,
+            Err(e) => {
+                // The partition's next range was buffered on the head this commit would have
+                // produced: committing it would leave a gap in the chain. Forget the partition
+                // here; whoever owns it next recovers from the log.
+                state.parts.remove(key);
+                return Err(e);
+            }
+        };
         let m = &self.shared.metrics;
         let Some(buffer) = state.parts.get_mut(key) else {
             return Ok(());
