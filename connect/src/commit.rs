@@ -137,8 +137,10 @@ pub struct PartitionLog {
     tmp_retention_ms: i64,
 }
 
-/// Files of one commit written or moved at once.
-const FILE_CONCURRENCY: usize = 16;
+/// Files of one commit written or moved at once: enough to hide the NameNode's latency on
+/// commits spanning many hours, few enough that the HDFS client's in-flight copies of the
+/// data stay small (the benchmark measured 184 MB peak RSS with 16).
+const FILE_CONCURRENCY: usize = 4;
 
 fn slot_name(start: i64) -> String {
     format!("{start:020}.commit")
