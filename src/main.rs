@@ -54,6 +54,36 @@ enum Command {
   # Validate a config and print the effective settings (secrets redacted):
   lakeshore land --config sink.properties --check")]
     Land(LandArgs),
+
+    /// Streaming jobs (event time, watermarks, windows), which also run bounded over a time
+    /// range of a topic or over landed files.
+    #[command(subcommand)]
+    Stream(StreamCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StreamCommand {
+    /// Per-minute chunk counts per company from `embeddings.ready` to `analytics.flink`
+    /// (replaces the PyFlink job; see docs/streaming.md).
+    ///
+    /// Streaming: runs until SIGTERM/SIGINT, then writes a last checkpoint and exits 0;
+    /// after a crash it resumes from the last checkpoint without counting a record twice
+    /// or writing a window twice. Bounded (--from/--to, or --landing): ends when the input
+    /// ends, after firing every window.
+    ///
+    /// Exit status: 0 done; 1 a run-time failure (broker, storage, checkpoint); 2 a usage or
+    /// configuration error.
+    ChunkCounts(StreamArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct StreamArgs {
+    #[command(flatten)]
+    job: lakeshore_jobs::stream::chunk_counts::ChunkCountsArgs,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9465).
+    #[arg(long, env = "LAKESHORE_METRICS_ADDR")]
+    metrics_addr: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,20 +158,22 @@ fn load_config(args: &LandArgs) -> anyhow::Result<SinkConfig> {
     Ok(cfg)
 }
 
-async fn serve_metrics(addr: String, metrics: Arc<Metrics>) -> anyhow::Result<()> {
+type Render = Arc<dyn Fn() -> String + Send + Sync>;
+
+async fn serve_metrics(addr: String, render: Render) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("bind metrics address {addr}"))?;
     tracing::info!(addr = %listener.local_addr()?, "serving /metrics");
     loop {
         let (mut sock, _) = listener.accept().await?;
-        let metrics = metrics.clone();
+        let render = render.clone();
         tokio::spawn(async move {
             let mut req = [0u8; 1024];
             let n = sock.read(&mut req).await.unwrap_or(0);
             let ok = req[..n].starts_with(b"GET /metrics");
             let (status, body) = if ok {
-                ("200 OK", metrics.render())
+                ("200 OK", render())
             } else {
                 ("404 Not Found", "try /metrics\n".to_string())
             };
@@ -177,14 +209,57 @@ fn land(args: LandArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = runtime()?;
+    let stop = stop_on_signals(&rt);
+    let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = args.metrics_addr.clone() {
+        let metrics = metrics.clone();
+        spawn_metrics(&rt, addr, Arc::new(move || metrics.render()));
+    }
+    let opts = RunOptions {
+        brokers: args.brokers.clone(),
+    };
+    let result = lakeshore_connect::run(cfg, opts, rt.handle().clone(), stop, metrics);
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    result.map_err(|e| match e {
+        SinkError::Config(c) => anyhow::Error::new(ConfigProblem(c.to_string())),
+        other => anyhow::Error::new(other),
+    })
+}
+
+fn stream_chunk_counts(args: StreamArgs) -> anyhow::Result<()> {
+    let rt = runtime()?;
+    let stop = stop_on_signals(&rt);
+    let metrics = Arc::new(lakeshore_core::metrics::Metrics::default());
+    if let Some(addr) = args.metrics_addr.clone() {
+        let metrics = metrics.clone();
+        spawn_metrics(&rt, addr, Arc::new(move || metrics.render()));
+    }
+    let result = lakeshore_jobs::stream::chunk_counts::run(&args.job, rt.handle().clone(), &stop, metrics);
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    result.map(|_| ())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .thread_name("lakeshore-io")
         .build()
-        .context("start runtime")?;
+        .context("start runtime")
+}
+
+fn spawn_metrics(rt: &tokio::runtime::Runtime, addr: String, render: Render) {
+    rt.spawn(async move {
+        if let Err(e) = serve_metrics(addr, render).await {
+            tracing::error!(error = %e, "metrics server stopped");
+        }
+    });
+}
+
+/// A flag set by the first SIGTERM/SIGINT (finish cleanly); a second one exits at once.
+fn stop_on_signals(rt: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
-    let metrics = Arc::new(Metrics::default());
     {
         let stop = stop.clone();
         rt.spawn(async move {
@@ -204,27 +279,11 @@ fn land(args: LandArgs) -> anyhow::Result<()> {
                     tracing::warn!("second signal: exiting without committing");
                     std::process::exit(130);
                 }
-                tracing::info!("signal received: committing what is consumed, then stopping");
+                tracing::info!("signal received: finishing cleanly, then stopping");
             }
         });
     }
-    if let Some(addr) = args.metrics_addr.clone() {
-        let metrics = metrics.clone();
-        rt.spawn(async move {
-            if let Err(e) = serve_metrics(addr, metrics).await {
-                tracing::error!(error = %e, "metrics server stopped");
-            }
-        });
-    }
-    let opts = RunOptions {
-        brokers: args.brokers.clone(),
-    };
-    let result = lakeshore_connect::run(cfg, opts, rt.handle().clone(), stop, metrics);
-    rt.shutdown_timeout(std::time::Duration::from_secs(2));
-    result.map_err(|e| match e {
-        SinkError::Config(c) => anyhow::Error::new(ConfigProblem(c.to_string())),
-        other => anyhow::Error::new(other),
-    })
+    stop
 }
 
 fn main() -> ExitCode {
@@ -232,11 +291,13 @@ fn main() -> ExitCode {
     init_logging(cli.log_format);
     let result = match cli.command {
         Command::Land(args) => land(args),
+        Command::Stream(StreamCommand::ChunkCounts(args)) => stream_chunk_counts(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let config = e.downcast_ref::<ConfigProblem>().is_some()
+                || e.downcast_ref::<lakeshore_jobs::stream::chunk_counts::UsageError>().is_some()
                 || matches!(
                     e.downcast_ref::<SinkError>(),
                     Some(SinkError::Storage(

@@ -1,0 +1,12 @@
+//! # lakeshore-jobs
+//!
+//! The jobs Lakeshore runs, each a thin definition on top of the shared execution core
+//! (`lakeshore-core`) and its Kafka and file connectors:
+//!
+//! - [`stream::chunk_counts`]: per-minute, per-company chunk counts from `embeddings.ready`
+//!   to `analytics.flink` (the PyFlink job it replaces), streaming or bounded.
+//!
+//! Each job owns its command-line arguments (clap derive, with help text) so that
+//! `lakeshore <job> --help` and the job's code cannot drift apart.
+
+pub mod stream;
