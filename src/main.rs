@@ -73,7 +73,7 @@ enum StreamCommand {
     ///
     /// Exit status: 0 done; 1 a run-time failure (broker, storage, checkpoint); 2 a usage or
     /// configuration error.
-    ChunkCounts(StreamArgs),
+    ChunkCounts(Box<StreamArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -235,7 +235,8 @@ fn stream_chunk_counts(args: StreamArgs) -> anyhow::Result<()> {
         let metrics = metrics.clone();
         spawn_metrics(&rt, addr, Arc::new(move || metrics.render()));
     }
-    let result = lakeshore_jobs::stream::chunk_counts::run(&args.job, rt.handle().clone(), &stop, metrics);
+    let result =
+        lakeshore_jobs::stream::chunk_counts::run(&args.job, rt.handle().clone(), &stop, metrics);
     rt.shutdown_timeout(std::time::Duration::from_secs(2));
     result.map(|_| ())
 }
@@ -291,13 +292,14 @@ fn main() -> ExitCode {
     init_logging(cli.log_format);
     let result = match cli.command {
         Command::Land(args) => land(args),
-        Command::Stream(StreamCommand::ChunkCounts(args)) => stream_chunk_counts(args),
+        Command::Stream(StreamCommand::ChunkCounts(args)) => stream_chunk_counts(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let config = e.downcast_ref::<ConfigProblem>().is_some()
-                || e.downcast_ref::<lakeshore_jobs::stream::chunk_counts::UsageError>().is_some()
+                || e.downcast_ref::<lakeshore_jobs::stream::chunk_counts::UsageError>()
+                    .is_some()
                 || matches!(
                     e.downcast_ref::<SinkError>(),
                     Some(SinkError::Storage(

@@ -2,14 +2,16 @@
 """Per-minute chunk counts per company over one landed day: the PyFlink job Lakeshore replaces.
 
     python scripts/bench/pyflink_chunk_counts.py --landing DIR --date 2026-11-21 \
-        --output-file out.jsonl [--parallelism 2] [--mode batch|streaming]
+        --output-file out.jsonl [--parallelism 2] [--mode batch|streaming|streaming-periodic]
 
 A bounded run of the streaming job, on a local mini-cluster (the JVM started by PyFlink):
 the Table API filesystem connector with the json format reads
 DIR/embeddings.ready/year=YYYY/month=MM/day=DD/hour=*/*.json (only company_id and
 kafka_timestamp declared), event time = kafka_timestamp (epoch ms) with a 5 s
 bounded-out-of-orderness watermark, 1-minute tumbling event-time windows keyed by company_id,
-COUNT(*). Window bounds are formatted in UTC without offset ('table.local-time-zone' = UTC):
+COUNT(*). The rowtime must be a TIMESTAMP_LTZ (TO_TIMESTAMP_LTZ(kafka_timestamp, 3)); the
+window bounds of an LTZ rowtime are TIMESTAMPs in the session time zone, so
+'table.local-time-zone' = UTC makes them UTC, formatted without offset:
 
     {"window_start":"2026-11-21T10:05:00","window_end":"2026-11-21T10:06:00","company_id":"acme","chunk_count":42}
 
@@ -30,15 +32,17 @@ Modes (--mode):
                       of 100000 days (8.64e12 ms, above any epoch-ms timestamp) suppresses both.
   streaming-periodic  STREAMING with periodic watermarks (every 200 ms, Flink's default), as
                       the job runs on Kafka. On landed files this DROPS most records as late:
-                      a file holds one Kafka partition's records of one hour (~1000 records),
+                      a file holds one Kafka partition's records of one hour (up to 1000),
                       each reader reads whole files one after another, and its watermark is the
                       max timestamp it has seen minus 5 s, so the next file of another
                       partition for the same hour is behind the watermark. Flink's file source
                       has no per-Kafka-partition watermarks, and the split order is the
-                      directory listing's. (0.2 GB: 798 of 9568 records counted.) Printed
+                      directory listing's. (0.2 GB: 614-842 of 9568 records counted.) Printed
                       totals show the loss; not usable for the comparison.
 
-All computation runs in the JVM (no Python UDFs); Python only builds the job.
+All computation runs in the JVM (no Python UDFs); Python only builds the job, then stops and
+reaps the JVM before exiting (so GNU time accounts for it). The JVM logs to $FLINK_LOG_DIR
+(default: the log/ directory of the installed pyflink package).
 """
 
 import argparse
@@ -145,16 +149,33 @@ def main():
           'path' = %s,
           'format' = 'json'
         )""" % lit("file://" + staging))
-    result = t_env.execute_sql("""
+    insert_sql = """
         INSERT INTO chunk_counts
         SELECT DATE_FORMAT(window_start, 'yyyy-MM-dd''T''HH:mm:ss'),
                DATE_FORMAT(window_end, 'yyyy-MM-dd''T''HH:mm:ss'),
                company_id,
                COUNT(*)
         FROM TABLE(TUMBLE(TABLE landed, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
-        GROUP BY window_start, window_end, company_id""")
-    result.wait()
+        GROUP BY window_start, window_end, company_id"""
+    try:
+        t_env.execute_sql(insert_sql).wait()
+        rows, total, nparts = collect(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print("pyflink: %d rows (%d chunks counted) from %d part files to %s in %.1f s "
+          "(flink %s, %s mode, parallelism %d)"
+          % (rows, total, nparts, out, time.monotonic() - t0, flink_version, a.mode, a.parallelism),
+          file=sys.stderr)
+    from pyflink.java_gateway import get_gateway
+    stop_jvm(get_gateway())
+    # Skip interpreter teardown: py4j's finalizers would try to reach the stopped JVM.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
+
+def collect(staging, out):
+    """Concatenates the sink's part files into OUT; returns (rows, sum of counts, files)."""
     parts = sorted(p for p in glob.glob(os.path.join(staging, "**", "*"), recursive=True)
                    if os.path.isfile(p) and not os.path.basename(p).startswith((".", "_")))
     rows = total = 0
@@ -169,17 +190,7 @@ def main():
             rows += data.count(b"\n")
             total += sum(int(line.rsplit(b":", 1)[1].rstrip(b"}")) for line in data.splitlines() if line)
     os.replace(tmp_out, out)
-    shutil.rmtree(staging, ignore_errors=True)
-    print("pyflink: %d rows (%d chunks counted) from %d part files to %s in %.1f s "
-          "(flink %s, %s mode, parallelism %d)"
-          % (rows, total, len(parts), out, time.monotonic() - t0, flink_version, a.mode, a.parallelism),
-          file=sys.stderr)
-    from pyflink.java_gateway import get_gateway
-    stop_jvm(get_gateway())
-    # Skip interpreter teardown: py4j's finalizers would try to reach the stopped JVM.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    return rows, total, len(parts)
 
 
 if __name__ == "__main__":

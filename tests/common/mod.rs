@@ -145,6 +145,29 @@ pub struct Land {
 }
 
 impl Land {
+    /// Starts `lakeshore <args>` with its log in `dir`.
+    pub fn spawn(dir: &std::path::Path, args: &[String]) -> Land {
+        std::fs::create_dir_all(dir).unwrap();
+        let n = std::fs::read_dir(dir).unwrap().count();
+        let log = dir.join(format!(
+            "{}-{n}.log",
+            args.first().map_or("run", |a| a.as_str())
+        ));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lakeshore"));
+        cmd.args(args)
+            .env(
+                "LAKESHORE_LOG",
+                std::env::var("LAKESHORE_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        Land {
+            child: cmd.spawn().expect("spawn lakeshore"),
+            log,
+        }
+    }
+
     /// Starts `lakeshore land --config <props> --brokers <brokers> --set ...`.
     pub fn start(dir: &std::path::Path, props: &str, brokers: &str, sets: &[String]) -> Land {
         std::fs::create_dir_all(dir).unwrap();

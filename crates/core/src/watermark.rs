@@ -9,9 +9,10 @@
 //! - a split that has seen nothing yet holds the watermark back (at `i64::MIN`) until it is idle;
 //! - a split with no record for `idleness` is idle and stops holding it back, until its next record;
 //! - a split a bounded source has finished never holds it back again;
-//! - when every split is idle, and `idle_advance` is on, the watermark moves on with wall time
-//!   from the last event seen (`frontier + elapsed − bound − 1`), so the last minute of a quiet
-//!   stream still fires;
+//! - when no split is active, the watermark is what the splits that had records justify (the
+//!   minimum of their own watermarks), and, with `idle_advance` on, it moves on with wall time
+//!   from the newest event seen (`frontier + elapsed − bound − 1`), so the last minute of a
+//!   quiet stream still fires;
 //! - at the end of a bounded input it jumps to `i64::MAX`, which fires every window.
 //!
 //! The watermark never goes backwards: a split coming back from idleness behind the others
@@ -153,25 +154,31 @@ impl Watermarks {
         }
         let candidate = if active {
             min
-        } else if self.idle_advance && self.splits.values().any(|s| !s.finished) {
-            match self.frontier {
-                Some((ts, at)) => {
+        } else {
+            // Nothing active: what the splits' own records justify (a split that never had
+            // a record justifies nothing), then, if on, the wall-clock advance from the
+            // newest event. Only the end of the input raises it to the maximum.
+            let justified = self
+                .splits
+                .values()
+                .filter_map(|s| s.max_ts)
+                .min()
+                .map_or(i64::MIN, |m| {
+                    m.saturating_sub(self.bound_ms).saturating_sub(1)
+                });
+            let advanced = match self.frontier {
+                Some((ts, at))
+                    if self.idle_advance && self.splits.values().any(|s| !s.finished) =>
+                {
                     let elapsed = i64::try_from(now.saturating_duration_since(at).as_millis())
                         .unwrap_or(i64::MAX / 4);
                     ts.saturating_add(elapsed)
                         .saturating_sub(self.bound_ms)
                         .saturating_sub(1)
                 }
-                None => i64::MIN,
-            }
-        } else if self.splits.values().any(|s| !s.finished) || self.splits.is_empty() {
-            i64::MIN
-        } else {
-            // Every split finished: nothing can hold the watermark back, but only the end of
-            // the input (not the end of its splits) raises it to the maximum.
-            self.frontier.map_or(i64::MIN, |(ts, _)| {
-                ts.saturating_sub(self.bound_ms).saturating_sub(1)
-            })
+                _ => i64::MIN,
+            };
+            justified.max(advanced)
         };
         if candidate > self.current {
             self.current = candidate;

@@ -87,11 +87,13 @@ struct Pane {
     values: HashMap<String, i64>,
 }
 
+/// One window in a checkpoint: `(start, fired, [(key, value)])`, keys sorted.
+pub type PaneSnapshot = (i64, bool, Vec<(String, i64)>);
+
 /// What a checkpoint keeps of the operator: the open (and retained) windows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowSnapshot {
-    /// `(start, fired, [(key, value)])`, keys sorted.
-    pub panes: Vec<(i64, bool, Vec<(String, i64)>)>,
+    pub panes: Vec<PaneSnapshot>,
 }
 
 /// A keyed window aggregate.

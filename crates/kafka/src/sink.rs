@@ -30,7 +30,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 
-use crate::client::ClientOptions;
+use crate::client::{ClientOptions, Logged};
 
 /// How output is made exactly once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,14 @@ struct Deliveries {
 #[derive(Debug, Clone, Default)]
 struct Context(Arc<Deliveries>);
 
-impl ClientContext for Context {}
+impl ClientContext for Context {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        Logged.log(level, fac, message)
+    }
+    fn error(&self, error: KafkaError, reason: &str) {
+        Logged.error(error, reason)
+    }
+}
 
 impl ProducerContext for Context {
     type DeliveryOpaque = ();
@@ -172,7 +179,7 @@ impl KafkaSink {
     /// after its last checkpoint.
     fn read_back(&mut self, from: &BTreeMap<i32, i64>) -> Result<()> {
         let ends = self.end_offsets()?;
-        let consumer: BaseConsumer = self
+        let consumer: BaseConsumer<Logged> = self
             .opts
             .client
             .config(&[
@@ -181,7 +188,7 @@ impl KafkaSink {
                 ("isolation.level", "read_committed"),
                 ("fetch.wait.max.ms", "50"),
             ])
-            .create()
+            .create_with_context(Logged)
             .map_err(|e| self.err("read-back consumer", e))?;
         let mut tpl = TopicPartitionList::new();
         let mut todo = BTreeMap::new();
@@ -196,7 +203,9 @@ impl KafkaSink {
         if todo.is_empty() {
             return Ok(());
         }
-        consumer.assign(&tpl).map_err(|e| self.err("read-back assign", e))?;
+        consumer
+            .assign(&tpl)
+            .map_err(|e| self.err("read-back assign", e))?;
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut found = 0u64;
         while !todo.is_empty() {
@@ -257,7 +266,10 @@ impl Sink for KafkaSink {
                 format!("exactly once by transactions ({transactional_id})")
             }
         };
-        format!("kafka topic {} at {}, {mode}", self.opts.topic, self.opts.client.brokers)
+        format!(
+            "kafka topic {} at {}, {mode}",
+            self.opts.topic, self.opts.client.brokers
+        )
     }
 
     fn open(&mut self, restored: Option<&serde_json::Value>) -> Result<()> {
@@ -265,7 +277,7 @@ impl Sink for KafkaSink {
             ("acks", "all"),
             ("enable.idempotence", "true"),
             ("linger.ms", "20"),
-            ("message.timeout.ms", "120000"),
+            ("message.timeout.ms", "60000"),
         ];
         if let ExactlyOnce::Transactions { transactional_id } = &self.opts.exactly_once {
             defaults.push(("transactional.id", transactional_id.as_str()));

@@ -9,7 +9,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::client::ClientOptions;
+use crate::client::{ClientOptions, Logged};
 
 /// Where a job without a checkpoint starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub struct KafkaSourceOptions {
 /// One split per partition of `topic`.
 pub struct KafkaSource {
     opts: KafkaSourceOptions,
-    consumer: Option<BaseConsumer>,
+    consumer: Option<BaseConsumer<Logged>>,
     decoder: RecordDecoder,
     /// Next offset to read, per partition.
     positions: BTreeMap<i32, i64>,
@@ -88,12 +88,15 @@ impl KafkaSource {
         }
     }
 
-    fn consumer(&self) -> &BaseConsumer {
+    fn consumer(&self) -> &BaseConsumer<Logged> {
         self.consumer.as_ref().expect("open() before use")
     }
 
     fn what(&self) -> String {
-        format!("kafka topic {} at {}", self.opts.topic, self.opts.client.brokers)
+        format!(
+            "kafka topic {} at {}",
+            self.opts.topic, self.opts.client.brokers
+        )
     }
 
     /// Offsets of the first record at or after `ts` per partition; `None` where there is none.
@@ -134,7 +137,7 @@ impl KafkaSource {
         self.consumer = consumer;
     }
 
-    fn check_finished_with(&mut self, consumer: Option<&BaseConsumer>, partition: i32) {
+    fn check_finished_with(&mut self, consumer: Option<&BaseConsumer<Logged>>, partition: i32) {
         if let Some(stop) = self.stops.get(&partition) {
             let done = self.positions.get(&partition).is_some_and(|p| p >= stop);
             let was = self.finished.insert(partition, done).unwrap_or(false);
@@ -169,7 +172,7 @@ impl Source for KafkaSource {
     }
 
     fn open(&mut self, restored: Option<&serde_json::Value>) -> Result<Vec<SplitId>> {
-        let consumer: BaseConsumer = self
+        let consumer: BaseConsumer<Logged> = self
             .opts
             .client
             .config(&[
@@ -181,7 +184,7 @@ impl Source for KafkaSource {
                 ("fetch.wait.max.ms", "100"),
                 ("queued.max.messages.kbytes", "16384"),
             ])
-            .create()
+            .create_with_context(Logged)
             .map_err(|e| kafka_err(self.what(), e))?;
         let md = consumer
             .fetch_metadata(Some(&self.opts.topic), TIMEOUT)
@@ -205,24 +208,25 @@ impl Source for KafkaSource {
             .and_then(|v| v.get("partitions"))
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
-        let committed: BTreeMap<i32, i64> = if restored.is_empty() && self.opts.start == StartFrom::Committed {
-            let mut tpl = TopicPartitionList::new();
-            for p in &partitions {
-                tpl.add_partition(&self.opts.topic, *p);
-            }
-            self.consumer()
-                .committed_offsets(tpl, TIMEOUT)
-                .map_err(|e| kafka_err(format!("{} (committed offsets)", self.what()), e))?
-                .elements()
-                .iter()
-                .filter_map(|e| match e.offset() {
-                    Offset::Offset(o) => Some((e.partition(), o)),
-                    _ => None,
-                })
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
+        let committed: BTreeMap<i32, i64> =
+            if restored.is_empty() && self.opts.start == StartFrom::Committed {
+                let mut tpl = TopicPartitionList::new();
+                for p in &partitions {
+                    tpl.add_partition(&self.opts.topic, *p);
+                }
+                self.consumer()
+                    .committed_offsets(tpl, TIMEOUT)
+                    .map_err(|e| kafka_err(format!("{} (committed offsets)", self.what()), e))?
+                    .elements()
+                    .iter()
+                    .filter_map(|e| match e.offset() {
+                        Offset::Offset(o) => Some((e.partition(), o)),
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                BTreeMap::new()
+            };
         let (starts, stops) = match self.opts.range {
             Some((from, to)) => (
                 Some(self.offsets_for_time(&partitions, from)?),
@@ -306,7 +310,7 @@ impl Source for KafkaSource {
 
 impl KafkaSource {
     /// Reads up to a batch worth of records, queueing batches and finished splits.
-    fn read(&mut self, consumer: &BaseConsumer, timeout: Duration) -> Result<()> {
+    fn read(&mut self, consumer: &BaseConsumer<Logged>, timeout: Duration) -> Result<()> {
         let mut current: Option<i32> = None;
         let mut wait = timeout;
         while self.decoder.len() < self.opts.batch_records {
@@ -327,10 +331,9 @@ impl KafkaSource {
                     // librdkafka retries broker and network errors itself; say so once a
                     // minute rather than once a poll.
                     let text = e.to_string();
-                    let repeat = self
-                        .last_error
-                        .as_ref()
-                        .is_some_and(|(t, at)| *t == text && at.elapsed() < Duration::from_secs(60));
+                    let repeat = self.last_error.as_ref().is_some_and(|(t, at)| {
+                        *t == text && at.elapsed() < Duration::from_secs(60)
+                    });
                     if !repeat {
                         tracing::warn!(source = %self.what(), error = %text, "consumer error (retrying)");
                         self.last_error = Some((text, Instant::now()));
@@ -360,7 +363,9 @@ impl KafkaSource {
                     msg.key(),
                     origin,
                 ),
-                None => self.decoder.push(p as SplitId, offset, b"null", None, msg.key(), origin),
+                None => self
+                    .decoder
+                    .push(p as SplitId, offset, b"null", None, msg.key(), origin),
             }
         }
         if let Some(c) = current {

@@ -297,7 +297,10 @@ pub fn run(
         Some(url) => {
             let (days, range) = match (args.date, args.from, args.to) {
                 (Some(d), None, None) => {
-                    let from = d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis();
+                    let from = d
+                        .and_time(chrono::NaiveTime::MIN)
+                        .and_utc()
+                        .timestamp_millis();
                     (vec![d], (from, from + 86_400_000))
                 }
                 (None, Some(from), Some(to)) => {
@@ -305,7 +308,12 @@ pub fn run(
                     let mut day = chrono::DateTime::from_timestamp_millis(from)
                         .context("--from out of range")?
                         .date_naive();
-                    while day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis() < to {
+                    while day
+                        .and_time(chrono::NaiveTime::MIN)
+                        .and_utc()
+                        .timestamp_millis()
+                        < to
+                    {
                         days.push(day);
                         day = day.succ_opt().context("date out of range")?;
                     }
@@ -315,9 +323,9 @@ pub fn run(
             };
             let store = Store::from_url(url, &HashMap::new())
                 .map_err(|e| usage(format!("--landing {url}: {e}")))?;
-            let readers = args.readers.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(2, |n| n.get())
-            });
+            let readers = args
+                .readers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             Box::new(LandingSource::new(LandingOptions {
                 store,
                 topic: args.input_topic.clone(),
@@ -424,6 +432,9 @@ mod tests {
     #[test]
     fn secrets_are_redacted() {
         assert_eq!(redact("sasl.password", "hunter2"), "sasl.password=****");
-        assert_eq!(redact("security.protocol", "SASL_SSL"), "security.protocol=SASL_SSL");
+        assert_eq!(
+            redact("security.protocol", "SASL_SSL"),
+            "security.protocol=SASL_SSL"
+        );
     }
 }
