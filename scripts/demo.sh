@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's first command: run the landing sink on embedded defaults and show its result.
+# The README's first command: run the landing sink on embedded defaults and show its result,
+# then the chunk-count job over the same topic (bounded) and its windows.
 #
 #   scripts/demo.sh
 #
@@ -81,5 +82,15 @@ echo
 echo "== The sink's closing log line =="
 grep 'landing sink stopped' target/demo/land.log | tail -1
 echo
+echo "== Chunk counts per company per minute (lakeshore stream chunk-counts, bounded over the whole topic) =="
+target/debug/lakeshore stream chunk-counts --brokers "$BROKERS" \
+  --from 2000-01-01 --to 2100-01-01 --output-file target/demo/chunk-counts.jsonl \
+  2> target/demo/stream.log
+head -5 target/demo/chunk-counts.jsonl | sed 's/^/  /'
+windows=$(wc -l < target/demo/chunk-counts.jsonl)
+counted=$(grep -o '"chunk_count":[0-9]*' target/demo/chunk-counts.jsonl | cut -d: -f2 | awk '{s+=$1} END {print s+0}')
+echo "  ... $windows windows counting $counted embeddings.ready records (target/demo/chunk-counts.jsonl)"
+echo
 echo "Next: run it again (it resumes from the commit log in atenex/kafka-connect/logs and lands nothing twice),"
-echo "      read docs/landing.md, or run the tests: scripts/test.sh"
+echo "      stream the counts continuously: target/debug/lakeshore stream chunk-counts --help,"
+echo "      read docs/landing.md and docs/streaming.md, or run the tests: scripts/test.sh"

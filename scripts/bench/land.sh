@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Landing benchmark: `lakeshore land` next to a bare rdkafka consumer, same broker, same
-# data, one run. See docs/benchmarks.md for what it measures and the latest figures.
+# data, one run; optionally `lakeshore stream chunk-counts` reading the same topic (case
+# `stream`). See docs/benchmarks.md for what it measures and the latest figures.
 #
-#   scripts/bench/land.sh                 quick check: ~0.2 GB, 3 interleaved rounds
-#   scripts/bench/land.sh --gb 1          the documented benchmark (~1 GB)
+#   scripts/bench/land.sh                              quick check: ~0.2 GB, 3 interleaved rounds
+#   scripts/bench/land.sh --gb 1                       the documented landing benchmark (~1 GB)
+#   scripts/bench/land.sh --gb 1 --only bare1,stream   the documented streaming benchmark
 #
 # Options:
 #   --gb G            size of the data set in GB of JSON values (default 0.2); each size has
 #                     its own topic, produced once and reused by later runs
 #   --runs N          interleaved rounds (default 3); medians are reported
 #   --partitions P    partitions of the bench topic (default 16; part of the topic's name)
-#   --only LIST       comma-separated subset of: bare1,bare2,local1,local2,hdfs1,hdfs2
-#                     (default all; N = consumers of the bare reader / tasks.max of the sink)
-#   --fetch-wait-ms M fetch.wait.max.ms of both consumers (default 10; "default" = librdkafka's
-#                     500). tansu 0.6.0 sleeps up to that long before answering *every*
+#   --only LIST       comma-separated subset of: bare1,bare2,local1,local2,hdfs1,hdfs2,stream
+#                     (default all but stream; N = consumers of the bare reader / tasks.max
+#                     of the sink; stream = `lakeshore stream chunk-counts`, one consumer,
+#                     compared with bare1)
+#   --fetch-wait-ms M fetch.wait.max.ms of every consumer (default 10; "default" = each
+#                     tool's own: librdkafka's 500 for bare and land, 100 for stream). tansu 0.6.0 sleeps up to that long before answering *every*
 #                     fetch, even one with data, which caps any consumer at ~5 MiB per
 #                     max-wait/2; see docs/benchmarks.md
 #   --no-build        skip `cargo build --release --bin lakeshore --examples`
@@ -23,8 +27,8 @@
 # Environment (defaults keep it away from the test services):
 #   LAKESHORE_RUN=/tmp/bench-services  LAKESHORE_KAFKA_PORT=39092  LAKESHORE_HDFS_PORT=39000
 #   LAKESHORE_BENCH_OUT=target/bench/land-<UTC time>   logs and results.tsv
-#   LAKESHORE_BENCH_METRICS_PORT=39464                 /metrics of the sink under test
-#   LAKESHORE_LOG                                      passed to the sink (debug only for diagnosis)
+#   LAKESHORE_BENCH_METRICS_PORT=39464                 /metrics of the sink or job under test
+#   LAKESHORE_LOG                                      passed to lakeshore (debug only for diagnosis)
 #
 # What one measurement is: wall time from process start to exit (GNU time's %e), peak RSS
 # (%M), user+sys CPU. The bare consumer exits once it has read every record up to the high
@@ -35,6 +39,13 @@
 # contiguous from the first offset, their record count is the topic's, and their total size
 # is exactly the produced value bytes plus one newline per record (local disk: lines
 # counted too).
+# The stream case is measured the same way: `lakeshore stream chunk-counts --start-from
+# earliest` on a fresh group and an empty checkpoint dir, writing its window counts to a
+# local JSON-lines file, polled on /metrics until lakeshore_stream_records_total +
+# lakeshore_stream_bad_records_total reaches the topic's record count, then SIGTERM; wall
+# time at exit. Checked: the job read every record and rejected none, its output is
+# non-empty well-formed JSON lines without duplicate (window, company) rows, and its counts
+# add up to at most the records read (windows still open at SIGTERM are not written).
 set -euo pipefail
 LOG_TAG=bench
 
@@ -64,12 +75,20 @@ done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs: expected a positive integer"
 [[ $PARTITIONS =~ ^[1-9][0-9]*$ ]] || die "--partitions: expected a positive integer"
 # The same consumer setting for both sides.
-BARE_X=() LAND_SET=()
+BARE_X=() LAND_SET=() STREAM_X=()
 if [[ $FETCH_WAIT_MS != default ]]; then
   [[ $FETCH_WAIT_MS =~ ^[0-9]+$ ]] || die "--fetch-wait-ms: expected milliseconds or 'default'"
   BARE_X=(-X "fetch.wait.max.ms=$FETCH_WAIT_MS")
   LAND_SET=(--set "consumer.override.fetch.wait.max.ms=$FETCH_WAIT_MS")
+  STREAM_X=(--kafka-option "fetch.wait.max.ms=$FETCH_WAIT_MS")
 fi
+IFS=, read -r -a only_list <<<"$ONLY"
+for c in "${only_list[@]}"; do
+  case $c in
+    bare1 | bare2 | local1 | local2 | hdfs1 | hdfs2 | stream) ;;
+    *) die "--only: unknown case '$c' (bare1, bare2, local1, local2, hdfs1, hdfs2, stream)" ;;
+  esac
+done
 
 cd -- "$LAKESHORE_ROOT"
 BIN=$LAKESHORE_ROOT/target/release
@@ -91,6 +110,9 @@ if [[ ! -x /usr/bin/time ]]; then
   apt_install time
 fi
 command -v curl >/dev/null || apt_install curl
+if [[ ,$ONLY, == *,stream,* ]]; then
+  command -v python3 >/dev/null || apt_install python3
+fi
 
 if ((BUILD)); then
   log "cargo build --release --bin lakeshore --examples"
@@ -101,6 +123,10 @@ BUILT_AT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --
 for b in lakeshore examples/bench_produce examples/bare_consume; do
   [[ -x $BIN/$b ]] || die "$BIN/$b missing: run without --no-build"
 done
+if [[ ,$ONLY, == *,stream,* ]]; then
+  "$BIN/lakeshore" stream chunk-counts --help >/dev/null 2>&1 ||
+    die "$BIN/lakeshore has no working 'stream chunk-counts': run without --no-build, or leave stream out"
+fi
 
 STARTED_SERVICES=0
 cleanup() {
@@ -310,6 +336,106 @@ run_land() {
   record "$round" "$case" "$wall" "$rss" "$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')" "$bc" "$hc" "$consumed_s"
 }
 
+# Checks the stream case's output (JSON lines of window counts) against what the job read:
+# well-formed rows, no (window, company) twice, counts adding up to at most the records read.
+# Prints "rows=N counted=C".
+check_stream_output() {
+  python3 - "$@" <<'EOF'
+import collections, json, re, sys
+path, records = sys.argv[1], int(sys.argv[2])
+ts = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
+rows, counted, bad, keys = 0, 0, [], collections.Counter()
+with open(path) as f:
+    for n, line in enumerate(f, 1):
+        try:
+            r = json.loads(line)
+            if not (isinstance(r, dict)
+                    and set(r) == {"window_start", "window_end", "company_id", "chunk_count"}
+                    and ts.match(r["window_start"]) and ts.match(r["window_end"])
+                    and isinstance(r["company_id"], str) and isinstance(r["chunk_count"], int)
+                    and r["chunk_count"] > 0):
+                raise ValueError("unexpected fields or formats")
+        except (ValueError, TypeError) as e:
+            bad.append("line %d: %s: %s" % (n, e, line.strip()[:120]))
+            continue
+        rows += 1
+        counted += r["chunk_count"]
+        keys[(r["window_start"], r["company_id"])] += 1
+problems = []
+if rows == 0:
+    problems.append("no window counts in %s" % path)
+if bad:
+    problems.append("%d malformed lines, e.g. %s" % (len(bad), bad[0]))
+dups = sum(k - 1 for k in keys.values() if k > 1)
+if dups:
+    problems.append("%d duplicate (window, company) rows" % dups)
+if counted > records:
+    problems.append("counts add up to %d, more than the %d records read" % (counted, records))
+for p in problems:
+    print(p, file=sys.stderr)
+print("rows=%d counted=%d" % (rows, counted))
+sys.exit(1 if problems else 0)
+EOF
+}
+
+# run_stream ROUND: `lakeshore stream chunk-counts` from the beginning of the topic, on a
+# fresh group and checkpoint dir, until /metrics says every record was read; then SIGTERM.
+run_stream() {
+  local round=$1 case=stream
+  local tag=$OUT/r$round-$case id dir
+  id=$(date +%s%N | tail -c 10)-$round-$case
+  dir=/tmp/bench-stream-$id
+  mkdir -p -- "$dir/ckpt"
+  port_open "$METRICS_PORT" && die "metrics port $METRICS_PORT is busy (LAKESHORE_BENCH_METRICS_PORT)"
+  local b0 t0 consumed_s=- n bad late
+  b0=$(cpu_s "$TANSU_PID")
+  t0=$(now_ms)
+  /usr/bin/time -f '%e %M %U %S' -o "$tag.time" \
+    "$BIN/lakeshore" stream chunk-counts --brokers "$BROKERS" --input-topic "$TOPIC" \
+    --start-from earliest --group "bench-stream-$id" --checkpoint-dir "file://$dir/ckpt" \
+    --output-file "$dir/out.jsonl" "${STREAM_X[@]}" \
+    --metrics-addr "127.0.0.1:$METRICS_PORT" 2>"$tag.log" &
+  local time_pid=$!
+  # The job is GNU time's child: that is the process to signal.
+  SINK_PID=
+  for ((i = 0; i < 100; i++)); do
+    SINK_PID=$(awk '{print $1}' "/proc/$time_pid/task/$time_pid/children" 2>/dev/null) || true
+    [[ -n $SINK_PID ]] && break
+    sleep 0.02
+  done
+  [[ -n $SINK_PID ]] || die "stream job did not start"
+  local deadline=$((SECONDS + 1800))
+  while :; do
+    n=$(metric lakeshore_stream_records_total)
+    bad=$(metric lakeshore_stream_bad_records_total)
+    if [[ -n $n && -n $bad ]] && ((n + bad >= RECORDS)); then
+      consumed_s=$(awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.2f", (b-a)/1000}')
+      late=$(metric lakeshore_stream_late_records_total)
+      break
+    fi
+    kill -0 "$SINK_PID" 2>/dev/null || { show_tail 30 "$tag.log"; die "stream job exited early (round $round)"; }
+    ((SECONDS < deadline)) || { show_tail 30 "$tag.log"; die "stream job did not read everything in 30 min"; }
+    sleep 0.05
+  done
+  kill -TERM "$SINK_PID"
+  wait "$time_pid" || { show_tail 30 "$tag.log"; die "stream job failed (round $round)"; }
+  SINK_PID=
+  local bc checked
+  bc=$(awk -v a="$b0" -v b="$(cpu_s "$TANSU_PID")" 'BEGIN{printf "%.2f", b-a}')
+  ((bad == 0)) || { show_tail 30 "$tag.log"; die "stream job rejected $bad records as undecodable (round $round)"; }
+  ((n == RECORDS)) || die "stream job read $n records, the topic has $RECORDS (round $round)"
+  checked=$(check_stream_output "$dir/out.jsonl" "$n") ||
+    { show_tail 30 "$tag.log"; die "bad stream output $dir/out.jsonl (round $round)"; }
+  log "stream output: $checked of $n records read (the rest in windows still open at SIGTERM), late=${late:--}"
+  if ((KEEP_OUTPUT)); then
+    cp -- "$dir/out.jsonl" "$tag.jsonl"
+  fi
+  rm -rf -- "$dir"
+  local wall rss u s
+  read -r wall rss u s <"$tag.time"
+  record "$round" "$case" "$wall" "$rss" "$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')" "$bc" - "$consumed_s"
+}
+
 wanted() { [[ ,$ONLY, == *",$1,"* ]]; }
 
 log "measuring: $RUNS rounds of [$ONLY], results in $RESULTS"
@@ -321,6 +447,7 @@ for ((round = 1; round <= RUNS; round++)); do
   if wanted local2; then run_land "$round" local2 local 2; fi
   if wanted hdfs1; then run_land "$round" hdfs1 hdfs 1; fi
   if wanted hdfs2; then run_land "$round" hdfs2 hdfs 2; fi
+  if wanted stream; then run_stream "$round"; fi
 done
 
 # --- report -------------------------------------------------------------------
@@ -329,7 +456,7 @@ done
   echo "Lakeshore $BUILT_AT, $(date -u +%Y-%m-%dT%H:%MZ), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
   echo "Landing benchmark: $RECORDS records, $(awk -v b="$BYTES" 'BEGIN{printf "%.2f", b/1e9}') GB of values, topic $TOPIC ($(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GB RAM), medians of $RUNS rounds, fetch.wait.max.ms=$FETCH_WAIT_MS"
   echo
-  echo "| case | wall s | MB/s | records/s | peak RSS MB | CPU s | broker CPU s | HDFS CPU s | all consumed at s | landing vs bare |"
+  echo "| case | wall s | MB/s | records/s | peak RSS MB | CPU s | broker CPU s | HDFS CPU s | all consumed at s | vs bare |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' 'NR > 1 { vals[$2] = vals[$2] " " $3 "," $4 "," $5 "," $6 "," $7 "," $8 "," $9 "," $10; if (!($2 in seen)) { seen[$2] = 1; order[++k] = $2 } }
     function median(list, col,    n, a, i, j, t, v, parts) {
@@ -343,7 +470,8 @@ done
       for (i = 1; i <= k; i++) {
         c = order[i]
         mb = median(vals[c], 2)
-        # local2 and hdfs2 (tasks.max=2) against bare2 (two consumers), and so on.
+        # local2 and hdfs2 (tasks.max=2) against bare2 (two consumers), and so on; stream
+        # (one consumer) against bare1.
         n = substr(c, length(c)); base = ("bare" n in vals) ? "bare" n : "bare1"
         bare = (base in vals) ? median(vals[base], 2) : 0
         ratio = (bare > 0 && c !~ /^bare/) ? sprintf("%.0f%% of %s", 100 * mb / bare, base) : "-"
@@ -351,5 +479,5 @@ done
       }
     }' "$RESULTS"
   echo
-  echo "Bars: landing MB/s >= 80% of bare; sink peak RSS < 150 MB. Raw rows: $RESULTS"
+  echo "Bars: landing MB/s >= 80% of bare; sink peak RSS < 150 MB; stream MB/s >= 80% of bare1. Raw rows: $RESULTS"
 } | tee "$OUT/report.md"

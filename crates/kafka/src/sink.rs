@@ -218,22 +218,13 @@ impl KafkaSink {
             }
             let Some(res) = consumer.poll(Duration::from_millis(200)) else {
                 // Transaction markers take offsets too: the last records may sit below `end`.
-                let mut done = vec![];
-                for (p, end) in &todo {
-                    let mut q = TopicPartitionList::new();
-                    q.add_partition(&self.opts.topic, *p);
-                    if let Ok(pos) = consumer.position() {
-                        if let Some(e) = pos.find_partition(&self.opts.topic, *p) {
-                            if let Offset::Offset(o) = e.offset() {
-                                if o >= *end {
-                                    done.push(*p);
-                                }
-                            }
-                        }
-                    }
-                }
-                for p in done {
-                    todo.remove(&p);
+                if let Ok(pos) = consumer.position() {
+                    todo.retain(|p, end| {
+                        !matches!(
+                            pos.find_partition(&self.opts.topic, *p).map(|e| e.offset()),
+                            Some(Offset::Offset(o)) if o >= *end
+                        )
+                    });
                 }
                 continue;
             };

@@ -227,6 +227,12 @@ impl Source for KafkaSource {
             } else {
                 BTreeMap::new()
             };
+        if !committed.is_empty() {
+            tracing::warn!(
+                group = %self.opts.group,
+                "no checkpoint to restore: starting from the group's committed offsets; windows that were open when the previous run stopped will miss the records before those offsets"
+            );
+        }
         let (starts, stops) = match self.opts.range {
             Some((from, to)) => (
                 Some(self.offsets_for_time(&partitions, from)?),

@@ -430,6 +430,25 @@ mod tests {
     }
 
     #[test]
+    fn docs_list_every_flag() {
+        use clap::Args as _;
+        let docs = include_str!("../../../docs/streaming.md");
+        let cmd = ChunkCountsArgs::augment_args(clap::Command::new("chunk-counts"));
+        let mut missing = vec![];
+        for arg in cmd.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                if !docs.contains(&format!("`--{long}`")) {
+                    missing.push(long.to_string());
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "docs/streaming.md does not list {missing:?}"
+        );
+    }
+
+    #[test]
     fn secrets_are_redacted() {
         assert_eq!(redact("sasl.password", "hunter2"), "sasl.password=****");
         assert_eq!(
