@@ -334,39 +334,12 @@ fn bounded_runs_equal_the_streaming_run() {
     assert_eq!(streaming, expected, "streaming run");
 
     // 2. Bounded: the topic's records from 10:00 to 10:10.
-    let file = dir.path().join("range.jsonl");
-    let mut range = Land::spawn(
-        &dir.path().join("range"),
-        &[
-            "stream",
-            "chunk-counts",
-            "--brokers",
-            &brokers,
-            "--input-topic",
-            &input,
-            "--from",
-            "2026-11-21T10:00:00Z",
-            "--to",
-            "2026-11-21T10:10:00Z",
-            "--output-file",
-            file.to_str().unwrap(),
-        ]
-        .map(String::from),
+    let range = bounded_run(
+        dir.path(),
+        "range",
+        &["--brokers", &brokers, "--input-topic", &input],
     );
-    assert_eq!(
-        range.wait(Duration::from_secs(60)),
-        0,
-        "{}",
-        range.log_text()
-    );
-    let lines = |p: &std::path::Path| -> BTreeSet<String> {
-        std::fs::read_to_string(p)
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect()
-    };
-    assert_eq!(lines(&file), expected, "bounded Kafka run");
+    assert_eq!(range, expected, "bounded Kafka run");
 
     // 3. Bounded: the same records landed by `lakeshore land` with the record timestamp.
     let landing = dir.path().join("landing");
@@ -391,32 +364,39 @@ fn bounded_runs_equal_the_streaming_run() {
             && metric(&land, "lakeshore_land_records_consumed_total") >= recs.len() as u64
     });
     assert_eq!(land.stop(), 0);
-    let file2 = dir.path().join("landed.jsonl");
-    let mut from_files = Land::spawn(
-        &dir.path().join("files"),
-        &[
-            "stream",
-            "chunk-counts",
-            "--landing",
-            &format!("file://{}/landing", landing.display()),
-            "--input-topic",
-            &input,
+    let landing_url = format!("file://{}/landing", landing.display());
+    let files = bounded_run(
+        dir.path(),
+        "files",
+        &["--landing", &landing_url, "--input-topic", &input],
+    );
+    assert_eq!(files, expected, "bounded run over landed files");
+}
+
+/// Runs `lakeshore stream chunk-counts <input> --from 10:00 --to 10:10` to a file, expects
+/// exit 0, returns the output lines.
+fn bounded_run(dir: &std::path::Path, name: &str, input: &[&str]) -> BTreeSet<String> {
+    let out = dir.join(format!("{name}.jsonl"));
+    let mut args: Vec<String> = ["stream", "chunk-counts"].map(String::from).to_vec();
+    args.extend(input.iter().map(|s| s.to_string()));
+    args.extend(
+        [
             "--from",
             "2026-11-21T10:00:00Z",
             "--to",
             "2026-11-21T10:10:00Z",
             "--output-file",
-            file2.to_str().unwrap(),
         ]
         .map(String::from),
     );
-    assert_eq!(
-        from_files.wait(Duration::from_secs(60)),
-        0,
-        "{}",
-        from_files.log_text()
-    );
-    assert_eq!(lines(&file2), expected, "bounded run over landed files");
+    args.push(out.display().to_string());
+    let mut job = Land::spawn(&dir.join(name), &args);
+    assert_eq!(job.wait(Duration::from_secs(60)), 0, "{}", job.log_text());
+    std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 #[test]

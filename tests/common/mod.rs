@@ -173,30 +173,20 @@ impl Land {
         std::fs::create_dir_all(dir).unwrap();
         let cfg = dir.join("sink.properties");
         std::fs::write(&cfg, props).unwrap();
-        let n = std::fs::read_dir(dir).unwrap().count();
-        let log = dir.join(format!("land-{n}.log"));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lakeshore"));
-        cmd.arg("land")
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--brokers")
-            .arg(brokers)
-            .arg("--metrics-addr")
-            .arg("127.0.0.1:0");
+        let mut args: Vec<String> = [
+            "land",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--brokers",
+            brokers,
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(["--metrics-addr".to_string(), "127.0.0.1:0".to_string()]);
         for s in sets {
-            cmd.arg("--set").arg(s);
+            args.extend(["--set".to_string(), s.clone()]);
         }
-        cmd.env(
-            "LAKESHORE_LOG",
-            std::env::var("LAKESHORE_TEST_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap());
-        Land {
-            child: cmd.spawn().expect("spawn lakeshore"),
-            log,
-        }
+        Land::spawn(dir, &args)
     }
 
     fn signal(&self, sig: &str) {

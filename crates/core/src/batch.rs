@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arrow_array::builder::{ArrayBuilder, Int64Builder, StringBuilder};
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use lakeshore_format::{find_field, find_fields, JsonRef};
+use lakeshore_format::{find_fields, JsonRef};
 
 /// A split: one independently ordered part of the input (a Kafka partition; the landed files
 /// of one partition). Watermarks are tracked per split.
@@ -24,8 +24,10 @@ pub const POSITION: &str = "position";
 pub const EVENT_TIME: &str = "event_time";
 /// Column: the grouping key, `Utf8`.
 pub const KEY: &str = "key";
+/// Column: the value a `Sum` aggregates, `Int64` (1 when the job has no value field).
+pub const VALUE: &str = "value";
 
-/// The schema of every batch: position, event time, key.
+/// The schema of every batch: position, event time, key, value.
 pub fn schema() -> SchemaRef {
     static SCHEMA: std::sync::OnceLock<SchemaRef> = std::sync::OnceLock::new();
     SCHEMA
@@ -34,6 +36,7 @@ pub fn schema() -> SchemaRef {
                 Field::new(POSITION, DataType::Int64, false),
                 Field::new(EVENT_TIME, DataType::Int64, false),
                 Field::new(KEY, DataType::Utf8, false),
+                Field::new(VALUE, DataType::Int64, false),
             ]))
         })
         .clone()
@@ -44,7 +47,7 @@ pub fn schema() -> SchemaRef {
 pub struct Batch {
     /// The split all records come from.
     pub split: SplitId,
-    /// Columns `position`, `event_time`, `key`.
+    /// Columns `position`, `event_time`, `key`, `value`.
     pub records: RecordBatch,
     /// Records that could not be decoded, in order, with their reasons.
     pub rejects: Vec<Reject>,
@@ -63,6 +66,15 @@ impl Batch {
             col(1).downcast_ref().expect("event_time is Int64"),
             col(2).downcast_ref().expect("key is Utf8"),
         )
+    }
+
+    /// The `value` column.
+    pub fn values(&self) -> &Int64Array {
+        self.records
+            .column(3)
+            .as_any()
+            .downcast_ref()
+            .expect("value is Int64")
     }
 
     /// Number of decoded records.
@@ -104,10 +116,12 @@ pub enum EventTime {
 pub struct RecordDecoder {
     key_field: String,
     event_time: EventTime,
+    value_field: Option<String>,
     range: Option<(i64, i64)>,
     positions: Int64Builder,
     times: Int64Builder,
     keys: StringBuilder,
+    values: Int64Builder,
     rejects: Vec<Reject>,
     out_of_range: u64,
 }
@@ -119,13 +133,22 @@ impl RecordDecoder {
         RecordDecoder {
             key_field: key_field.to_string(),
             event_time,
+            value_field: None,
             range,
             positions: Int64Builder::new(),
             times: Int64Builder::new(),
             keys: StringBuilder::new(),
+            values: Int64Builder::new(),
             rejects: Vec::new(),
             out_of_range: 0,
         }
+    }
+
+    /// Also reads this integer field into the `value` column (for `Sum`); without it every
+    /// record's value is 1.
+    pub fn with_value_field(mut self, field: &str) -> Self {
+        self.value_field = Some(field.to_string());
+        self
     }
 
     /// Records decoded since the last [`finish`](Self::finish).
@@ -150,7 +173,7 @@ impl RecordDecoder {
         origin: impl FnOnce() -> String,
     ) {
         match self.extract(payload, record_ts) {
-            Ok((k, ts)) => {
+            Ok((k, ts, v)) => {
                 if let Some((from, to)) = self.range {
                     if ts < from || ts >= to {
                         self.out_of_range += 1;
@@ -160,6 +183,7 @@ impl RecordDecoder {
                 self.positions.append_value(position);
                 self.times.append_value(ts);
                 self.keys.append_value(&k);
+                self.values.append_value(v);
             }
             Err(reason) => self.rejects.push(Reject {
                 split,
@@ -176,7 +200,7 @@ impl RecordDecoder {
         &self,
         payload: &'a [u8],
         record_ts: Option<i64>,
-    ) -> Result<(std::borrow::Cow<'a, str>, i64), String> {
+    ) -> Result<(std::borrow::Cow<'a, str>, i64, i64), String> {
         // The scanner stops once it has the fields; a cut-off record must still fail.
         if payload
             .iter()
@@ -186,28 +210,36 @@ impl RecordDecoder {
         {
             return Err("not a JSON object (does not end with '}')".into());
         }
-        let not_json = |e: lakeshore_format::ScanError| format!("not JSON: {e}");
-        let (key, ts) = match &self.event_time {
-            EventTime::RecordTimestamp => {
-                let key = find_field(payload, &[&self.key_field]).map_err(not_json)?;
-                let ts = record_ts.ok_or("the record has no timestamp")?;
-                (key, ts)
-            }
-            EventTime::Field(f) => {
-                let [key, ts] = find_fields(payload, [&self.key_field, f]).map_err(not_json)?;
-                let ts = match ts {
-                    Some(v) => v
-                        .as_i64()
-                        .ok_or_else(|| format!("{f} is not an integer (epoch ms): {v:?}"))?,
-                    None => return Err(format!("no {f} field (event time)")),
-                };
-                (key, ts)
-            }
+        let key_field = self.key_field.as_str();
+        let ts_field = match &self.event_time {
+            EventTime::Field(f) => f.as_str(),
+            EventTime::RecordTimestamp => key_field, // a repeated name is looked up once
+        };
+        let value_field = self.value_field.as_deref().unwrap_or(key_field);
+        let [key, ts, value] = find_fields(payload, [key_field, ts_field, value_field])
+            .map_err(|e| format!("not JSON: {e}"))?;
+        let ts = match &self.event_time {
+            EventTime::RecordTimestamp => record_ts.ok_or("the record has no timestamp")?,
+            EventTime::Field(f) => match ts {
+                Some(v) => v
+                    .as_i64()
+                    .ok_or_else(|| format!("{f} is not an integer (epoch ms): {v:?}"))?,
+                None => return Err(format!("no {f} field (event time)")),
+            },
+        };
+        let value = match &self.value_field {
+            None => 1,
+            Some(f) => match value {
+                Some(v) => v
+                    .as_i64()
+                    .ok_or_else(|| format!("{f} is not an integer: {v:?}"))?,
+                None => return Err(format!("no {f} field (value)")),
+            },
         };
         match key {
-            Some(JsonRef::String(s)) => Ok((s, ts)),
-            Some(other) => Err(format!("{} is not a string: {other:?}", self.key_field)),
-            None => Err(format!("no {} field", self.key_field)),
+            Some(JsonRef::String(s)) => Ok((s, ts, value)),
+            Some(other) => Err(format!("{key_field} is not a string: {other:?}")),
+            None => Err(format!("no {key_field} field")),
         }
     }
 
@@ -219,6 +251,7 @@ impl RecordDecoder {
                 Arc::new(self.positions.finish()),
                 Arc::new(self.times.finish()),
                 Arc::new(self.keys.finish()),
+                Arc::new(self.values.finish()),
             ],
         )
         .expect("columns match the schema");
@@ -309,5 +342,30 @@ mod tests {
             .contains("kafka_timestamp is not an integer"));
         assert_eq!(b.rejects[1].reason, "no kafka_timestamp field (event time)");
         assert!(dec.is_empty(), "finish resets the decoder");
+    }
+
+    #[test]
+    fn value_field_for_sums() {
+        let mut dec = RecordDecoder::new("company_id", EventTime::RecordTimestamp, None)
+            .with_value_field("page");
+        let b = decode(
+            &mut dec,
+            &[
+                r#"{"company_id":"a","page":7}"#,
+                r#"{"page":3,"company_id":"b","text":"x"}"#,
+                r#"{"company_id":"a","page":"7"}"#,
+                r#"{"company_id":"a"}"#,
+            ],
+        );
+        assert_eq!(b.values().values(), &[7, 3]);
+        assert!(b.rejects[0].reason.contains("page is not an integer"));
+        assert_eq!(b.rejects[1].reason, "no page field (value)");
+        let mut plain = RecordDecoder::new("company_id", EventTime::RecordTimestamp, None);
+        let b = decode(&mut plain, &[r#"{"company_id":"a"}"#]);
+        assert_eq!(
+            b.values().values(),
+            &[1],
+            "without a value field every record counts 1"
+        );
     }
 }

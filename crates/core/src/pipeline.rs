@@ -185,10 +185,14 @@ impl Pipeline {
 
         let now = Instant::now();
         let (positions, times, keys) = batch.columns();
+        let values = batch.values();
         for i in 0..batch.len() {
             let (key, ts) = (keys.value(i), times.value(i));
             let watermark = self.watermarks.current();
-            if !self.windows.on_record(key, ts, watermark, &mut self.out) {
+            if !self
+                .windows
+                .on_record(key, ts, values.value(i), watermark, &mut self.out)
+            {
                 let late = LateRecord {
                     split: batch.split,
                     position: positions.value(i),

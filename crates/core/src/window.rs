@@ -54,6 +54,8 @@ impl WindowKind {
 pub enum Aggregate {
     /// Number of records.
     Count,
+    /// Sum of the records' `value` column.
+    Sum,
 }
 
 /// One window's result for one key.
@@ -126,6 +128,7 @@ impl WindowOperator {
         &mut self,
         key: &str,
         ts: i64,
+        value: i64,
         watermark: i64,
         out: &mut Vec<WindowResult>,
     ) -> bool {
@@ -141,18 +144,19 @@ impl WindowOperator {
             }
             accepted = true;
             let pane = panes.entry(start).or_default();
-            let value = match pane.values.get_mut(key) {
+            let acc = match pane.values.get_mut(key) {
                 Some(v) => v,
                 None => pane.values.entry(key.to_string()).or_insert(0),
             };
             match aggregate {
-                Aggregate::Count => *value += 1,
+                Aggregate::Count => *acc += 1,
+                Aggregate::Sum => *acc += value,
             }
             if max_ts <= watermark {
                 // Behind the watermark but within the allowed lateness: emit the updated value
                 // now (an update if the window had fired; a first firing if this record opened
                 // it).
-                let value = *value;
+                let value = *acc;
                 out.push(WindowResult {
                     key: key.to_string(),
                     start,
@@ -260,7 +264,7 @@ mod tests {
         let mut op = tumbling(0);
         let mut out = vec![];
         for (k, ts) in [("b", 0), ("a", 59_999), ("a", 60_000), ("b", 1)] {
-            assert!(op.on_record(k, ts, i64::MIN, &mut out));
+            assert!(op.on_record(k, ts, 1, i64::MIN, &mut out));
         }
         op.on_watermark(59_998, &mut out);
         assert!(
@@ -276,7 +280,7 @@ mod tests {
         );
         out.clear();
         assert!(
-            !op.on_record("a", 30_000, 59_999, &mut out),
+            !op.on_record("a", 30_000, 1, 59_999, &mut out),
             "late: dropped"
         );
         assert!(out.is_empty());
@@ -289,12 +293,12 @@ mod tests {
     fn allowed_lateness_re_emits_then_drops() {
         let mut op = tumbling(10_000);
         let mut out = vec![];
-        op.on_record("a", 5, i64::MIN, &mut out);
+        op.on_record("a", 5, 1, i64::MIN, &mut out);
         op.on_watermark(60_000, &mut out);
         assert_eq!(out, vec![r("a", 0, 1, false)]);
         out.clear();
-        assert!(op.on_record("a", 7, 60_000, &mut out));
-        assert!(op.on_record("b", 8, 60_000, &mut out));
+        assert!(op.on_record("a", 7, 1, 60_000, &mut out));
+        assert!(op.on_record("b", 8, 1, 60_000, &mut out));
         assert_eq!(out, vec![r("a", 0, 2, true), r("b", 0, 1, true)]);
         out.clear();
         op.on_watermark(69_999, &mut out);
@@ -304,7 +308,17 @@ mod tests {
             0,
             "past end - 1 + lateness: state dropped"
         );
-        assert!(!op.on_record("a", 9, 69_999, &mut out));
+        assert!(!op.on_record("a", 9, 1, 69_999, &mut out));
+    }
+
+    #[test]
+    fn sums_add_the_value_column() {
+        let mut op = WindowOperator::new(WindowKind::Tumbling { size_ms: MIN }, Aggregate::Sum, 0);
+        let mut out = vec![];
+        op.on_record("a", 1, 5, i64::MIN, &mut out);
+        op.on_record("a", 2, -2, i64::MIN, &mut out);
+        op.on_watermark(i64::MAX, &mut out);
+        assert_eq!(out, vec![r("a", 0, 3, false)]);
     }
 
     #[test]
@@ -318,7 +332,7 @@ mod tests {
             0,
         );
         let mut out = vec![];
-        op.on_record("a", 2 * MIN + 5, i64::MIN, &mut out);
+        op.on_record("a", 2 * MIN + 5, 1, i64::MIN, &mut out);
         op.on_watermark(i64::MAX, &mut out);
         let starts: Vec<_> = out.iter().map(|w| (w.start, w.end)).collect();
         assert_eq!(
@@ -331,7 +345,7 @@ mod tests {
     fn negative_times_align_to_the_epoch() {
         let mut op = tumbling(0);
         let mut out = vec![];
-        op.on_record("a", -1, i64::MIN, &mut out);
+        op.on_record("a", -1, 1, i64::MIN, &mut out);
         op.on_watermark(i64::MAX, &mut out);
         assert_eq!(out, vec![r("a", -MIN, 1, false)]);
     }
@@ -341,7 +355,7 @@ mod tests {
         let mut a = tumbling(5_000);
         let mut out = vec![];
         for ts in [1, 70_000, 70_001, 130_000] {
-            a.on_record("k", ts, i64::MIN, &mut out);
+            a.on_record("k", ts, 1, i64::MIN, &mut out);
         }
         a.on_watermark(60_500, &mut out);
         let mut b = tumbling(5_000);
@@ -349,7 +363,7 @@ mod tests {
         assert_eq!(a.snapshot(), b.snapshot());
         let (mut oa, mut ob) = (vec![], vec![]);
         for op_out in [(&mut a, &mut oa), (&mut b, &mut ob)] {
-            op_out.0.on_record("k", 2, 60_500, op_out.1);
+            op_out.0.on_record("k", 2, 1, 60_500, op_out.1);
             op_out.0.on_watermark(i64::MAX, op_out.1);
         }
         assert_eq!(oa, ob);
@@ -382,7 +396,7 @@ mod tests {
             let mut expected: BTreeMap<(i64, String), i64> = BTreeMap::new();
             for (k, ts) in &records {
                 let key = format!("k{k}");
-                op.on_record(&key, *ts, i64::MIN, &mut out);
+                op.on_record(&key, *ts, 1, i64::MIN, &mut out);
                 *expected.entry((ts - ts % MIN, key)).or_default() += 1;
             }
             op.on_watermark(i64::MAX, &mut out);

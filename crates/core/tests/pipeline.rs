@@ -239,3 +239,72 @@ fn restore_from_checkpoints_gives_the_uninterrupted_output() {
     assert_eq!(lines(&out), lines(&once));
     assert!(!lines(&once).is_empty());
 }
+
+/// Checkpoints on the real HDFS (the services `scripts/test.sh` starts): save, prune, fence,
+/// restore, and a whole pipeline resuming from them.
+#[test]
+fn checkpoints_on_real_hdfs() {
+    let url = match std::env::var("LAKESHORE_TEST_HDFS") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(
+                std::env::var("LAKESHORE_REQUIRE_SERVICES").is_err(),
+                "LAKESHORE_REQUIRE_SERVICES is set but LAKESHORE_TEST_HDFS is not"
+            );
+            eprintln!("SKIPPED: LAKESHORE_TEST_HDFS is not set; run scripts/test.sh");
+            return;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let base = format!(
+        "{}/core-ckpt-{}-{nanos}",
+        url.trim_end_matches('/'),
+        std::process::id()
+    );
+    let store = Store::from_url(&base, &HashMap::new()).unwrap();
+    let input: Vec<_> = (0..120i64)
+        .map(|i| {
+            rec(
+                (i % 2) as u32,
+                ["a", "b"][(i % 3 % 2) as usize],
+                T0 + i * 2_000,
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let once = dir.path().join("once.txt");
+    run(input.clone(), 0, &once);
+    let out = dir.path().join("resumed.txt");
+    for round in 0.. {
+        let stop = Arc::new(AtomicBool::new(false));
+        let source = StopAfter {
+            inner: MemorySource::new(input.clone(), "company_id", EventTime::RecordTimestamp, 10),
+            polls: 4,
+            stop: stop.clone(),
+        };
+        let sink = JsonLinesSink::new(&out, Box::new(Plain));
+        let cs = CheckpointStore::new(store.clone(), "job", 2, rt.handle().clone());
+        let p = Pipeline::new(
+            config(0),
+            Box::new(source),
+            Box::new(sink),
+            Some(cs.clone()),
+            Default::default(),
+        );
+        let s = p.run(&stop).unwrap();
+        assert!(cs.ids().unwrap().len() <= 2, "pruned to 2");
+        if s.ended {
+            assert!(round >= 3, "restarted {round} times");
+            break;
+        }
+    }
+    assert_eq!(lines(&out), lines(&once));
+}
