@@ -14,6 +14,12 @@ use lakeshore_connect::properties;
 use lakeshore_connect::{RunOptions, SinkConfig, SinkError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// jemalloc returns freed memory to the system: with glibc's malloc, the large transient
+/// buffers of file reads and HDFS writes stay in per-thread arenas and peak RSS grows with the
+/// number of threads (measured in docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Lakeshore: Kafka -> HDFS landing, streaming windows and batch reports in one Rust binary.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]

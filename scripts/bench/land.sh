@@ -17,12 +17,14 @@
 #                     of the sink; stream = `lakeshore stream chunk-counts`, one consumer,
 #                     compared with bare1)
 #   --fetch-wait-ms M fetch.wait.max.ms of every consumer (default 10; "default" = each
-#                     tool's own: librdkafka's 500 for bare and land, 100 for stream). tansu 0.6.0 sleeps up to that long before answering *every*
-#                     fetch, even one with data, which caps any consumer at ~5 MiB per
+#                     tool's own: librdkafka's 500 for bare and land, 100 for stream).
+#                     tansu 0.6.0 sleeps up to that long before answering *every* fetch,
+#                     even one with data, which caps any consumer at ~5 MiB per
 #                     max-wait/2; see docs/benchmarks.md
 #   --no-build        skip `cargo build --release --bin lakeshore --examples`
 #   --keep-services   leave the broker and HDFS running at the end
-#   --keep-output     keep the landed files (default: verified, then deleted)
+#   --keep-output     keep the landed files and the stream case's output (r<N>-stream.jsonl
+#                     in the results dir; default: verified, then deleted)
 #
 # Environment (defaults keep it away from the test services):
 #   LAKESHORE_RUN=/tmp/bench-services  LAKESHORE_KAFKA_PORT=39092  LAKESHORE_HDFS_PORT=39000
