@@ -161,7 +161,7 @@ pub struct ChunkCountsArgs {
     #[arg(long, default_value = "company_id")]
     pub key_field: String,
 
-    /// With --landing: threads reading files (default: the number of CPUs).
+    /// With --landing: threads reading files (default: the number of CPUs, at most 4).
     #[arg(long)]
     pub readers: Option<usize>,
 
@@ -323,9 +323,11 @@ pub fn run(
             };
             let store = Store::from_url(url, &HashMap::new())
                 .map_err(|e| usage(format!("--landing {url}: {e}")))?;
-            let readers = args
-                .readers
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            // Each reader holds one file (~20 MB) in memory; beyond 4, more readers buy
+            // little (the pipeline thread is the next limit) and cost memory.
+            let readers = args.readers.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(2, |n| n.get().min(4))
+            });
             Box::new(LandingSource::new(LandingOptions {
                 store,
                 topic: args.input_topic.clone(),
