@@ -38,6 +38,9 @@ trap 'exit 143' TERM
 # shellcheck source=/dev/null
 source "$LAKESHORE_RUN/env"
 export LAKESHORE_REQUIRE_SERVICES=1
+# DuckDB, which the daily report's numbers are compared with.
+LAKESHORE_TEST_PYTHON=$("$SCRIPTS/install-pytools.sh")
+export LAKESHORE_TEST_PYTHON
 log "LAKESHORE_TEST_BROKERS=$LAKESHORE_TEST_BROKERS LAKESHORE_TEST_HDFS=$LAKESHORE_TEST_HDFS"
 # --workspace would make cargo ignore a -p/--package given here.
 scope=(--workspace)

@@ -65,6 +65,21 @@ enum Command {
     /// range of a topic or over landed files.
     #[command(subcommand)]
     Stream(StreamCommand),
+
+    /// Batch reports over the landed data, run as EMR steps, from cron or Airflow: the exit
+    /// status is the verdict.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The daily Parquet report of chunks per (company_id, document_id) from the landed
+    /// `embeddings.ready` (replaces the PySpark EMR step; see docs/batch.md).
+    ///
+    /// Writes `<output>/daily_chunk_count/date=YYYY-MM-DD/part-00000.parquet` and `_SUCCESS`,
+    /// replacing any previous report of that day atomically (written aside, then swapped in).
+    DailyChunks(Box<lakeshore_jobs::batch::daily_chunks::DailyChunksArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,6 +262,45 @@ fn stream_chunk_counts(args: StreamArgs) -> anyhow::Result<()> {
     result.map(|_| ())
 }
 
+/// Runs the daily report; its error kinds map to their own exit statuses (a one-line reason
+/// on stderr: EMR captures it).
+fn report_daily_chunks(args: &lakeshore_jobs::batch::daily_chunks::DailyChunksArgs) -> ExitCode {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lakeshore: error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = lakeshore_jobs::batch::daily_chunks::run(args, rt.handle());
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
+        Ok(days) => {
+            for d in days {
+                println!(
+                    "{}: {} rows from {} records in {} files ({:.1} MB){} -> {}",
+                    d.date,
+                    d.rows,
+                    d.records,
+                    d.files,
+                    d.bytes as f64 / 1e6,
+                    if d.skipped > 0 {
+                        format!(", {} bad records skipped", d.skipped)
+                    } else {
+                        String::new()
+                    },
+                    d.location
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lakeshore: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -299,6 +353,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Land(args) => land(args),
         Command::Stream(StreamCommand::ChunkCounts(args)) => stream_chunk_counts(*args),
+        Command::Report(ReportCommand::DailyChunks(args)) => return report_daily_chunks(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -277,6 +277,32 @@ impl Store {
         }
     }
 
+    /// Moves a whole directory to a path that must not exist yet (one rename on the local
+    /// filesystem and on HDFS, so readers see the old tree or the new one, never a mix).
+    /// Object stores without directories (`s3://`, `memory://`) have no such operation and
+    /// answer an error.
+    pub async fn move_dir(&self, from: &Path, to: &Path) -> Result<()> {
+        if self.display.starts_with("s3://") || self.display.starts_with("memory://") {
+            let source = object_store::Error::NotImplemented {
+                operation: "directory rename".into(),
+                implementer: self.display.clone(),
+            };
+            return Err(self.err("move directory", from, source));
+        }
+        self.inner
+            .rename(&self.full(from), &self.full(to))
+            .await
+            .map_err(|e| self.err("move directory", from, e))
+    }
+
+    /// Deletes every object below `prefix` (best effort for the directories themselves).
+    pub async fn delete_all(&self, prefix: &Path) -> Result<()> {
+        for meta in self.list(prefix).await? {
+            self.delete(&meta.location).await?;
+        }
+        Ok(())
+    }
+
     /// Every object below `prefix`, recursively, paths relative to the store root.
     /// Hidden in-flight objects of the backends (names starting with `.`) are included: callers
     /// that read data must skip them.
