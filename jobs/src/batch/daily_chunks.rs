@@ -199,6 +199,12 @@ pub fn run(
 ) -> Result<Vec<DayReport>, ReportError> {
     let landing = Store::from_url(&args.landing, &HashMap::new())
         .map_err(|e| ReportError::Usage(format!("--landing: {e}")))?;
+    if args.output.starts_with("s3://") || args.output.starts_with("memory://") {
+        return Err(ReportError::Usage(format!(
+            "--output {}: reports are swapped in with directory renames, which this store does not have; write to hdfs:// or file://",
+            args.output
+        )));
+    }
     let output = Store::from_url(&args.output, &HashMap::new())
         .map_err(|e| ReportError::Usage(format!("--output: {e}")))?;
     let readers = args
@@ -701,6 +707,22 @@ mod tests {
             now
         )
         .is_err());
+    }
+
+    #[test]
+    fn docs_list_every_flag() {
+        use clap::Args as _;
+        let docs = include_str!("../../../docs/batch.md");
+        let cmd = DailyChunksArgs::augment_args(clap::Command::new("daily-chunks"));
+        let missing: Vec<_> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .filter(|long| !docs.contains(&format!("`--{long}`")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "docs/batch.md does not list {missing:?}"
+        );
     }
 
     #[test]
