@@ -89,7 +89,10 @@ target/debug/lakeshore stream chunk-counts --brokers "$BROKERS" \
 head -5 target/demo/chunk-counts.jsonl | sed 's/^/  /'
 windows=$(wc -l < target/demo/chunk-counts.jsonl)
 counted=$(grep -o '"chunk_count":[0-9]*' target/demo/chunk-counts.jsonl | cut -d: -f2 | awk '{s+=$1} END {print s+0}')
-echo "  ... $windows windows counting $counted embeddings.ready records (target/demo/chunk-counts.jsonl)"
+late=$(grep -o 'late=[0-9]*' target/demo/stream.log | tail -1 | cut -d= -f2)
+echo "  ... $windows windows counting $counted embeddings.ready records (target/demo/chunk-counts.jsonl);"
+echo "  ${late:-0} records were more than 5 s behind the watermark (the sample's timestamps are"
+echo "  shuffled over three hours) and were dropped as late, as Flink would: see docs/streaming.md"
 echo
 echo "Next: run it again (it resumes from the commit log in atenex/kafka-connect/logs and lands nothing twice),"
 echo "      stream the counts continuously: target/debug/lakeshore stream chunk-counts --help,"

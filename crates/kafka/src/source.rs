@@ -261,7 +261,15 @@ impl Source for KafkaSource {
             };
             let start = start.max(low);
             if let Some(stops) = &stops {
-                self.stops.insert(p, stops[&p].unwrap_or(high));
+                // The first offset at or after `to`; none (nothing that late yet) means the
+                // current end. An answer at or before the start is not trusted (some brokers
+                // answer 0 for "none"): read to the current end then; records past `to` are
+                // filtered by timestamp either way, so this costs reading, never correctness.
+                let stop = match stops[&p] {
+                    Some(o) if o > start => o.min(high),
+                    _ => high,
+                };
+                self.stops.insert(p, stop);
             }
             self.positions.insert(p, start);
             tpl.add_partition_offset(&self.opts.topic, p, Offset::Offset(start))
