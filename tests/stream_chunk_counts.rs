@@ -340,6 +340,18 @@ fn bounded_runs_equal_the_streaming_run() {
         &["--brokers", &brokers, "--input-topic", &input],
     );
     assert_eq!(range, expected, "bounded Kafka run");
+    // A range ending after the last record: read to the current end (tansu answers offset 0
+    // for "no record that late", which must not end the run before it starts).
+    let all = bounded_run_range(
+        dir.path(),
+        "to-the-end",
+        &["--brokers", &brokers, "--input-topic", &input],
+        "2026-11-21",
+        "2100-01-01",
+    );
+    let mut with_flush = expected.clone();
+    with_flush.insert(window(12, "flush", 2));
+    assert_eq!(all, with_flush, "bounded Kafka run to the end of the topic");
 
     // 3. Bounded: the same records landed by `lakeshore land` with the record timestamp.
     let landing = dir.path().join("landing");
@@ -376,19 +388,26 @@ fn bounded_runs_equal_the_streaming_run() {
 /// Runs `lakeshore stream chunk-counts <input> --from 10:00 --to 10:10` to a file, expects
 /// exit 0, returns the output lines.
 fn bounded_run(dir: &std::path::Path, name: &str, input: &[&str]) -> BTreeSet<String> {
+    bounded_run_range(
+        dir,
+        name,
+        input,
+        "2026-11-21T10:00:00Z",
+        "2026-11-21T10:10:00Z",
+    )
+}
+
+fn bounded_run_range(
+    dir: &std::path::Path,
+    name: &str,
+    input: &[&str],
+    from: &str,
+    to: &str,
+) -> BTreeSet<String> {
     let out = dir.join(format!("{name}.jsonl"));
     let mut args: Vec<String> = ["stream", "chunk-counts"].map(String::from).to_vec();
     args.extend(input.iter().map(|s| s.to_string()));
-    args.extend(
-        [
-            "--from",
-            "2026-11-21T10:00:00Z",
-            "--to",
-            "2026-11-21T10:10:00Z",
-            "--output-file",
-        ]
-        .map(String::from),
-    );
+    args.extend(["--from", from, "--to", to, "--output-file"].map(String::from));
     args.push(out.display().to_string());
     let mut job = Land::spawn(&dir.join(name), &args);
     assert_eq!(job.wait(Duration::from_secs(60)), 0, "{}", job.log_text());
