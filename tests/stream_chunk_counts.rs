@@ -35,6 +35,14 @@ fn rec(topic: &str, p: i32, company: &str, t: i64) -> Rec {
 
 /// Every record of `topic` (read_committed), in partition order: (key, value).
 fn read_topic(brokers: &str, topic: &str) -> Vec<(String, String)> {
+    read_topic_with_timestamps(brokers, topic)
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect()
+}
+
+/// Every record of `topic` (read_committed), in partition order: (key, value, timestamp).
+fn read_topic_with_timestamps(brokers: &str, topic: &str) -> Vec<(String, String, i64)> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "test-reader")
@@ -72,7 +80,7 @@ fn read_topic(brokers: &str, topic: &str) -> Vec<(String, String)> {
                 let m = m.unwrap();
                 let k = String::from_utf8_lossy(m.key().unwrap_or_default()).to_string();
                 let v = String::from_utf8_lossy(m.payload().unwrap_or_default()).to_string();
-                out.push((k, v));
+                out.push((k, v, m.timestamp().to_millis().unwrap_or(-1)));
                 if m.offset() + 1 >= high {
                     break;
                 }
