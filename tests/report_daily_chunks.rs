@@ -107,8 +107,15 @@ fn stderr(o: &Output) -> String {
 /// The report of `day` under a local output dir, read with Polars: rows, in order.
 fn read_report(rt: &tokio::runtime::Runtime, out: &Store, day: &str) -> Vec<(String, String, i64)> {
     let dir = format!("daily_chunk_count/date={day}");
+    let part = Path::from(format!("{dir}/part-00000.parquet"));
+    let policy = lakeshore_storage::RetryPolicy {
+        deadline: Some(Duration::from_secs(60)),
+        ..Default::default()
+    };
     let bytes = rt
-        .block_on(out.get(&Path::from(format!("{dir}/part-00000.parquet"))))
+        .block_on(lakeshore_storage::with_retry("read report", policy, || {
+            out.get(&part)
+        }))
         .unwrap()
         .unwrap_or_else(|| panic!("no report in {dir}"));
     assert!(
@@ -246,6 +253,15 @@ fn report_on_local_files_matches_duckdb_and_reruns_identically() {
         names,
         ["date=2026-11-21"],
         "nothing else visible next to the report"
+    );
+    let staging: Vec<String> = std::fs::read_dir(dir.path().join("reports/daily_chunk_count"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".staging"))
+        .collect();
+    assert!(
+        staging.is_empty(),
+        "staging directories left behind: {staging:?}"
     );
 
     // A range: one report per day.
@@ -421,7 +437,7 @@ fn sigkill_mid_run_leaves_the_old_report_whole() {
     assert_eq!(read_report(&rt, &out, "2026-11-21"), as_rows(&old));
     // More data for the day: the new report differs from the old one.
     let mut new = old.clone();
-    for (k, v) in land_day(&rt, &landing, "2026-11-21", 60, 400, 5) {
+    for (k, v) in land_day(&rt, &landing, "2026-11-21", 90, 600, 5) {
         *new.entry(k).or_default() += v;
     }
     let mut seed = 0x9E3779B97F4A7C15u64;
@@ -445,7 +461,7 @@ fn sigkill_mid_run_leaves_the_old_report_whole() {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(seed % 400));
+        std::thread::sleep(Duration::from_millis(seed % 250));
         if child.try_wait().unwrap().is_none() {
             killed_mid_run += 1;
         }

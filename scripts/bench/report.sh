@@ -306,7 +306,7 @@ done
 
 # --- report -------------------------------------------------------------------
 VERSIONS="python $("$VPY" -c 'import platform; print(platform.python_version())')"
-VERSIONS+=", $(grep -E '^(duckdb|polars|pyarrow|pyspark)==' "$OUT/pip-freeze.txt" | tr '\n' ' ' | sed 's/ $//; s/ /, /g')"
+VERSIONS+=", $(grep -E '^(duckdb|polars|pyarrow|pyspark)==' "$OUT/pip-freeze.txt" | sed 's/==/ /' | paste -sd, - | sed 's/,/, /g')"
 if wanted lakeshore; then
   VERSIONS+=", lakeshore with polars crate $(awk '/^name = "polars"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)"
 fi

@@ -12,10 +12,10 @@ The step, unchanged:
 
 So: no schema (Spark infers it by reading every record once, then reads them again for the
 job), every field parsed, rows in no particular order, snappy Parquet part files + _SUCCESS
-written by Spark's committer. Only the session differs from EMR: local master, the UI off,
-log level WARN. Python stops the session and reaps the JVM before exiting (so GNU time
-accounts for it). Needs pyspark 3.5 and Java 8/11/17 on PATH (the venv of
-scripts/bench/report.sh).
+written by Spark's committer. Only the session differs from EMR: local master, the UI and
+the console progress bar off, log level WARN. Python stops the session and reaps the JVM
+before exiting (so GNU time accounts for it). Needs pyspark 3.5 and Java 8/11/17 on PATH
+(the venv of scripts/bench/report.sh).
 """
 
 import argparse
@@ -51,6 +51,7 @@ def main():
         SparkSession.builder.master(a.master)
         .appName("daily_chunk_count")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("WARN")

@@ -285,7 +285,16 @@ impl Landed {
                 if name.starts_with('_') || name.starts_with('.') {
                     continue;
                 }
-                let bytes = store.get(&meta.location).await.unwrap()?;
+                // A loaded 2-core machine makes the test DataNode drop a transfer now and then.
+                let policy = lakeshore_storage::RetryPolicy {
+                    deadline: Some(Duration::from_secs(60)),
+                    ..Default::default()
+                };
+                let bytes = lakeshore_storage::with_retry("read landed file", policy, || {
+                    store.get(&meta.location)
+                })
+                .await
+                .unwrap()?;
                 let text = String::from_utf8(bytes.to_vec()).unwrap();
                 assert!(text.ends_with('\n'), "{name}: not newline-terminated");
                 files.insert(

@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
-use lakeshore_core::source::{list_landed, LandedFile};
+use lakeshore_core::source::{list_landed, LandedFile, READ_RETRY};
 use lakeshore_core::time::parse_duration;
 use lakeshore_format::{find_fields, lines, JsonRef};
 use lakeshore_storage::{Path, Store};
@@ -326,7 +326,7 @@ fn count(
                             break;
                         }
                         let res = runtime
-                            .block_on(store.get_into(&files[i].path, &mut buf))
+                            .block_on(store.get_into_retrying(&files[i].path, &mut buf, READ_RETRY))
                             .map_err(ReportError::from)
                             .and_then(|found| {
                                 if found {
@@ -354,6 +354,7 @@ fn count(
             .map(|h| h.join().expect("reader thread"))
             .collect();
         progress.finish();
+        reporter.thread().unpark();
         let _ = reporter.join();
         results
     });
@@ -478,15 +479,11 @@ fn publish(
         std::process::id(),
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     );
+    // Siblings of the report, hidden from readers by their dot; moving the staging directory
+    // into place leaves nothing behind.
     let final_dir = root.clone().join(name.as_str());
-    let staging = root
-        .clone()
-        .join(format!(".staging-{run}").as_str())
-        .join(name.as_str());
-    let trash = root
-        .clone()
-        .join(format!(".trash-{run}").as_str())
-        .join(name.as_str());
+    let staging = root.clone().join(format!(".staging-{run}-{name}").as_str());
+    let trash = root.clone().join(format!(".trash-{run}-{name}").as_str());
     runtime.block_on(async {
         restore_interrupted_swap(output, &root, &name).await?;
         output
@@ -526,13 +523,12 @@ async fn restore_interrupted_swap(
     if !objects.is_empty() || !dirs.is_empty() {
         return Ok(());
     }
-    let (_, runs) = output.list_dir(root).await?;
-    for run in runs {
-        let Some(base) = run.filename() else { continue };
-        if !base.starts_with(".trash-") {
+    let (_, dirs) = output.list_dir(root).await?;
+    for old in dirs {
+        let Some(base) = old.filename() else { continue };
+        if !(base.starts_with(".trash-") && base.ends_with(&format!("-{name}"))) {
             continue;
         }
-        let old = run.clone().join(name);
         if !output.list(&old).await?.is_empty() {
             tracing::warn!(from = %old, "restoring the report a killed run had moved aside");
             output.move_dir(&old, &final_dir).await?;
@@ -639,7 +635,10 @@ impl Progress {
         let mut last_log = Instant::now();
         let mut drew = false;
         while !self.done.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::park_timeout(Duration::from_millis(100));
+            if self.done.load(Ordering::Relaxed) {
+                break;
+            }
             let elapsed = self.started.elapsed();
             if terminal && elapsed > Duration::from_secs(1) {
                 let frac =

@@ -21,7 +21,15 @@ use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
 use lakeshore_format::lines;
-use lakeshore_storage::{Path, Store};
+use lakeshore_storage::{Path, RetryPolicy, Store};
+
+/// Storage hiccups (a DataNode dropping a transfer) are retried, with logged backoff, for up
+/// to two minutes before a read fails the run.
+pub const READ_RETRY: RetryPolicy = RetryPolicy {
+    initial: std::time::Duration::from_millis(200),
+    max_backoff: std::time::Duration::from_secs(10),
+    deadline: Some(std::time::Duration::from_secs(120)),
+};
 
 use crate::batch::{Batch, EventTime, RecordDecoder, SplitId};
 use crate::source::{Poll, Source};
@@ -165,10 +173,10 @@ impl LandingSource {
 
 /// Reads and decodes one file; `buf` is the reader thread's reused read buffer.
 fn read_file(opts: &LandingOptions, file: &LandedFile, buf: &mut Vec<u8>) -> Result<Batch> {
-    if !opts
+    let found = opts
         .runtime
-        .block_on(opts.store.get_into(&file.path, buf))?
-    {
+        .block_on(opts.store.get_into_retrying(&file.path, buf, READ_RETRY))?;
+    if !found {
         return Err(CoreError::Input {
             what: file.path.to_string(),
             reason: "disappeared while reading (was the landing cleaned up?)".into(),

@@ -14,7 +14,7 @@ mod memory;
 
 use std::time::Duration;
 
-pub use landing::{list_landed, LandedFile, LandingOptions, LandingSource};
+pub use landing::{list_landed, LandedFile, LandingOptions, LandingSource, READ_RETRY};
 pub use memory::MemorySource;
 
 use crate::batch::{Batch, SplitId};
