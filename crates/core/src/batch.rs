@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arrow_array::builder::{ArrayBuilder, Int64Builder, StringBuilder};
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use lakeshore_format::{find_fields, JsonRef};
+use lakeshore_format::{ends_object, find_fields, JsonRef};
 
 /// A split: one independently ordered part of the input (a Kafka partition; the landed files
 /// of one partition). Watermarks are tracked per split.
@@ -202,12 +202,7 @@ impl RecordDecoder {
         record_ts: Option<i64>,
     ) -> Result<(std::borrow::Cow<'a, str>, i64, i64), String> {
         // The scanner stops once it has the fields; a cut-off record must still fail.
-        if payload
-            .iter()
-            .rposition(|b| !b.is_ascii_whitespace())
-            .map(|i| payload[i])
-            != Some(b'}')
-        {
+        if !ends_object(payload) {
             return Err("not a JSON object (does not end with '}')".into());
         }
         let key_field = self.key_field.as_str();

@@ -32,4 +32,4 @@ pub mod lines;
 pub mod scan;
 
 pub use lines::{compact, is_single_line, lines};
-pub use scan::{find_field, find_fields, validate, JsonRef, ScanError};
+pub use scan::{ends_object, find_field, find_fields, validate, JsonRef, ScanError};

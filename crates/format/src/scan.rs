@@ -150,6 +150,16 @@ pub fn find_field<'a>(doc: &'a [u8], path: &[&str]) -> Result<Option<JsonRef<'a>
     Ok(None) // unreachable: the last path element returns above
 }
 
+/// Whether the last non-whitespace byte of `doc` is `}`. [`find_field`] and [`find_fields`]
+/// stop reading once they have their fields, so a record cut off after them would pass; this
+/// cheap check catches that without walking the rest.
+pub fn ends_object(doc: &[u8]) -> bool {
+    doc.iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map(|i| doc[i])
+        == Some(b'}')
+}
+
 /// Finds several top-level fields in ONE pass: `out[i]` = value of `names[i]`.
 /// Stops early once all are found.
 ///
@@ -889,6 +899,15 @@ pub(crate) mod tests {
 
     fn serde_ignored_ok(doc: &[u8]) -> bool {
         serde_json::from_slice::<serde::de::IgnoredAny>(doc).is_ok()
+    }
+
+    #[test]
+    fn ends_object_sees_cut_off_records() {
+        assert!(ends_object(b"{\"a\":1}"));
+        assert!(ends_object(b"{\"a\":1} \r\n"));
+        assert!(!ends_object(b"{\"a\":[1,"));
+        assert!(!ends_object(b"  "));
+        assert!(!ends_object(b""));
     }
 
     /// A ~25 KB `embeddings.ready` event with a 1536-float vector.

@@ -230,30 +230,23 @@ impl Store {
     }
 
     /// [`get_into`](Self::get_into), retrying retryable errors (a DataNode dropping a
-    /// transfer) with logged backoff until `policy`'s deadline.
+    /// transfer) with [`with_retry`](crate::with_retry)'s logged backoff until `policy`'s
+    /// deadline.
     pub async fn get_into_retrying(
         &self,
         path: &Path,
         buf: &mut Vec<u8>,
         policy: crate::RetryPolicy,
     ) -> Result<bool> {
-        let started = tokio::time::Instant::now();
-        let mut backoff = policy.initial;
-        let mut attempt = 1u32;
-        loop {
-            match self.get_into(path, buf).await {
-                Err(e)
-                    if e.is_retryable()
-                        && policy.deadline.is_none_or(|d| started.elapsed() < d) =>
-                {
-                    tracing::warn!(path = %path, attempt, backoff_ms = backoff.as_millis() as u64, error = %e, "read failed, retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(policy.max_backoff);
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        // The buffer goes through a lock so that each attempt's future can borrow it.
+        let what = format!("read {path}");
+        let cell = tokio::sync::Mutex::new(std::mem::take(buf));
+        let result = crate::with_retry(&what, policy, || async {
+            self.get_into(path, &mut *cell.lock().await).await
+        })
+        .await;
+        *buf = cell.into_inner();
+        result
     }
 
     /// Metadata of an object; `None` when it does not exist.

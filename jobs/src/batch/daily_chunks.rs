@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDate};
 use lakeshore_core::source::{list_landed, LandedFile, READ_RETRY};
 use lakeshore_core::time::parse_duration;
-use lakeshore_format::{find_fields, lines, JsonRef};
+use lakeshore_format::{ends_object, find_fields, lines, JsonRef};
 use lakeshore_storage::{Path, Store};
 use polars::prelude::*;
 
@@ -417,12 +417,7 @@ fn count_file(
 
 /// `company_id` and `document_id` of one landed record.
 fn ids(doc: &[u8]) -> Result<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>), String> {
-    if doc
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map(|i| doc[i])
-        != Some(b'}')
-    {
+    if !ends_object(doc) {
         return Err("malformed JSON: not a complete JSON object".into());
     }
     let [company, document] = find_fields(doc, ["company_id", "document_id"])
