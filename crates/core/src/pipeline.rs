@@ -135,7 +135,14 @@ impl Pipeline {
             restored_from: restored.as_ref().map(|c| c.id),
             ..Default::default()
         };
+        let fresh = restored.is_none();
         let mut next_id = restored.map_or(1, |c| c.id + 1);
+        if fresh && self.checkpoints.is_some() {
+            // A first run killed before its first periodic checkpoint would leave nothing to
+            // restore, so its successor could not tell its output from new output and would
+            // write it again. Checkpoint the starting point before writing anything.
+            self.flush_and_checkpoint(&mut next_id, &mut summary)?;
+        }
         let mut next_checkpoint = now + self.cfg.checkpoint_interval;
         loop {
             if stop.load(Ordering::Relaxed) {

@@ -44,6 +44,9 @@ pub struct KafkaSource {
     decoder: RecordDecoder,
     /// Next offset to read, per partition.
     positions: BTreeMap<i32, i64>,
+    /// Next offset after the batches handed to the pipeline, per partition: what a checkpoint
+    /// may record (batches still queued in `pending` have not been counted yet).
+    delivered: BTreeMap<i32, i64>,
     /// Bounded runs: the first offset not to read, per partition.
     stops: BTreeMap<i32, i64>,
     finished: BTreeMap<i32, bool>,
@@ -80,6 +83,7 @@ impl KafkaSource {
             consumer: None,
             decoder,
             positions: BTreeMap::new(),
+            delivered: BTreeMap::new(),
             stops: BTreeMap::new(),
             finished: BTreeMap::new(),
             pending: VecDeque::new(),
@@ -272,6 +276,7 @@ impl Source for KafkaSource {
                 self.stops.insert(p, stop);
             }
             self.positions.insert(p, start);
+            self.delivered.insert(p, start);
             tpl.add_partition_offset(&self.opts.topic, p, Offset::Offset(start))
                 .map_err(|e| kafka_err(self.what(), e))?;
             tracing::info!(topic = %self.opts.topic, partition = p, start, low, high, stop = ?self.stops.get(&p), "partition assigned");
@@ -286,6 +291,35 @@ impl Source for KafkaSource {
     }
 
     fn poll(&mut self, timeout: Duration) -> Result<Poll> {
+        let next = self.next_event(timeout)?;
+        if let Poll::Batch(b) = &next {
+            self.delivered.insert(b.split as i32, b.next_position);
+        }
+        Ok(next)
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({ "topic": self.opts.topic, "partitions": self.delivered })
+    }
+
+    fn checkpointed(&mut self, _snapshot: &serde_json::Value) {
+        let mut tpl = TopicPartitionList::new();
+        for (p, o) in &self.delivered {
+            let _ = tpl.add_partition_offset(&self.opts.topic, *p, Offset::Offset(*o));
+        }
+        if let Err(e) = self.consumer().commit(&tpl, CommitMode::Async) {
+            tracing::debug!(error = %e, "committing offsets to the group (for lag monitoring) failed");
+        }
+    }
+
+    fn locate(&self, split: SplitId, position: i64) -> String {
+        format!("{}[{split}]@{position}", self.opts.topic)
+    }
+}
+
+impl KafkaSource {
+    /// The next batch, finished split or end: queued ones first, else read more.
+    fn next_event(&mut self, timeout: Duration) -> Result<Poll> {
         if let Some(p) = self.pending.pop_front() {
             return Ok(p);
         }
@@ -303,26 +337,6 @@ impl Source for KafkaSource {
         Ok(self.pending.pop_front().unwrap_or(Poll::Idle))
     }
 
-    fn snapshot(&self) -> serde_json::Value {
-        serde_json::json!({ "topic": self.opts.topic, "partitions": self.positions })
-    }
-
-    fn checkpointed(&mut self, _snapshot: &serde_json::Value) {
-        let mut tpl = TopicPartitionList::new();
-        for (p, o) in &self.positions {
-            let _ = tpl.add_partition_offset(&self.opts.topic, *p, Offset::Offset(*o));
-        }
-        if let Err(e) = self.consumer().commit(&tpl, CommitMode::Async) {
-            tracing::debug!(error = %e, "committing offsets to the group (for lag monitoring) failed");
-        }
-    }
-
-    fn locate(&self, split: SplitId, position: i64) -> String {
-        format!("{}[{split}]@{position}", self.opts.topic)
-    }
-}
-
-impl KafkaSource {
     /// Reads up to a batch worth of records, queueing batches and finished splits.
     fn read(&mut self, consumer: &BaseConsumer<Logged>, timeout: Duration) -> Result<()> {
         let mut current: Option<i32> = None;
