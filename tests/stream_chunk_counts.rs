@@ -35,14 +35,22 @@ fn rec(topic: &str, p: i32, company: &str, t: i64) -> Rec {
 
 /// Every record of `topic` (read_committed), in partition order: (key, value).
 fn read_topic(brokers: &str, topic: &str) -> Vec<(String, String)> {
-    read_topic_with_timestamps(brokers, topic)
+    read_topic_full(brokers, topic)
         .into_iter()
-        .map(|(k, v, _)| (k, v))
+        .map(|m| (m.key, m.value))
         .collect()
 }
 
-/// Every record of `topic` (read_committed), in partition order: (key, value, timestamp).
-fn read_topic_with_timestamps(brokers: &str, topic: &str) -> Vec<(String, String, i64)> {
+/// One record read from a topic.
+struct Read {
+    key: String,
+    value: String,
+    partition: i32,
+    offset: i64,
+}
+
+/// Every record of `topic` (read_committed), in partition order.
+fn read_topic_full(brokers: &str, topic: &str) -> Vec<Read> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", "test-reader")
@@ -80,7 +88,12 @@ fn read_topic_with_timestamps(brokers: &str, topic: &str) -> Vec<(String, String
                 let m = m.unwrap();
                 let k = String::from_utf8_lossy(m.key().unwrap_or_default()).to_string();
                 let v = String::from_utf8_lossy(m.payload().unwrap_or_default()).to_string();
-                out.push((k, v, m.timestamp().to_millis().unwrap_or(-1)));
+                out.push(Read {
+                    key: k,
+                    value: v,
+                    partition: m.partition(),
+                    offset: m.offset(),
+                });
                 if m.offset() + 1 >= high {
                     break;
                 }
@@ -475,17 +488,36 @@ fn no_double_count_across_sigkills() {
     });
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(job.stop(), 0);
-    let got: Vec<String> = read_topic(&brokers, &out)
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect();
-    let distinct: BTreeSet<String> = got.iter().cloned().collect();
-    assert_eq!(got.len(), distinct.len(), "a window was written twice");
-    assert_eq!(distinct, expected);
-    let logs: String = std::fs::read_dir(dir.path().join("job"))
+    let got = read_topic_full(&brokers, &out);
+    let mut logs: Vec<(std::path::PathBuf, String)> = std::fs::read_dir(dir.path().join("job"))
         .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .map(|e| {
+            let path = e.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            (path, text)
+        })
         .collect();
+    logs.sort();
+    let mut seen = std::collections::BTreeMap::<&str, Vec<(i32, i64)>>::new();
+    for m in &got {
+        seen.entry(&m.value).or_default().push((m.partition, m.offset));
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, at)| at.len() > 1).collect();
+    if !twice.is_empty() {
+        // What each run restored and read back, to tell where the duplicates came from.
+        for (path, text) in &logs {
+            eprintln!("== {}", path.display());
+            for line in text.lines().filter(|l| {
+                l.contains("read back") || l.contains("restoring") || l.contains("pipeline started")
+            }) {
+                eprintln!("{line}");
+            }
+        }
+        panic!("windows written twice (value: [(partition, offset)]): {twice:#?}");
+    }
+    let distinct: BTreeSet<String> = got.into_iter().map(|m| m.value).collect();
+    assert_eq!(distinct, expected);
+    let logs: String = logs.into_iter().map(|(_, text)| text).collect();
     assert!(
         logs.contains("restoring from checkpoint"),
         "the job must have restored"

@@ -201,6 +201,7 @@ impl KafkaSink {
             }
         }
         if todo.is_empty() {
+            tracing::info!(topic = %self.opts.topic, from = ?from, to = ?ends, "nothing written after the checkpoint");
             return Ok(());
         }
         consumer
@@ -243,6 +244,8 @@ impl KafkaSink {
         tracing::info!(
             topic = %self.opts.topic,
             results = found,
+            from = ?from,
+            to = ?ends,
             "read back the results written after the checkpoint; they will not be written again"
         );
         Ok(())
