@@ -500,7 +500,9 @@ fn no_double_count_across_sigkills() {
     logs.sort();
     let mut seen = std::collections::BTreeMap::<&str, Vec<(i32, i64)>>::new();
     for m in &got {
-        seen.entry(&m.value).or_default().push((m.partition, m.offset));
+        seen.entry(&m.value)
+            .or_default()
+            .push((m.partition, m.offset));
     }
     let twice: Vec<_> = seen.iter().filter(|(_, at)| at.len() > 1).collect();
     if !twice.is_empty() {
@@ -598,8 +600,14 @@ fn transactions_on_the_mock_cluster() {
         read_topic(&brokers, out).len() >= expected.len()
     });
     std::thread::sleep(Duration::from_secs(1));
-    let log = job.log_text();
-    assert_eq!(job.stop(), 0, "{log}");
+    let log_path = job.log.clone();
+    assert_eq!(
+        job.stop(),
+        0,
+        "{}",
+        std::fs::read_to_string(&log_path).unwrap()
+    );
+    let log = std::fs::read_to_string(&log_path).unwrap();
     let got: Vec<String> = read_topic(&brokers, out)
         .into_iter()
         .map(|(_, v)| v)

@@ -7,8 +7,11 @@
 //! topic from the checkpointed offsets to its end and remembers every (key, value) found. A
 //! replayed result that is already there is not written again. Replay is deterministic (same
 //! records, same order per partition, same state), so each window result is either found or
-//! written, never both. Consumers may see a result before the checkpoint that covers it: no
-//! result is ever withdrawn, so that is harmless.
+//! written, never both. A checkpoint taken while the replay is still catching up lists the
+//! results read back but not yet produced again ("pending"): they sit below the checkpointed
+//! end offsets, so a restart from that checkpoint would not read them back. Consumers may see
+//! a result before the checkpoint that covers it: no result is ever withdrawn, so that is
+//! harmless.
 //!
 //! **With transactions** ([`ExactlyOnce::Transactions`]): the same, and every checkpoint
 //! interval's output is one transaction committed just before the checkpoint is written, so
@@ -102,6 +105,8 @@ impl std::fmt::Debug for KafkaSink {
 }
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the output topic's end must stay put before a restarted run trusts its read-back.
+const SETTLE: Duration = Duration::from_secs(1);
 
 impl KafkaSink {
     pub fn new(opts: KafkaSinkOptions) -> Self {
@@ -175,9 +180,25 @@ impl KafkaSink {
         Ok(out)
     }
 
-    /// Reads the output topic from `from` to its current end: what a previous run wrote
-    /// after its last checkpoint.
-    fn read_back(&mut self, from: &BTreeMap<i32, i64>) -> Result<()> {
+    /// Reads back what a previous run wrote after its last checkpoint (`from`), then waits
+    /// for the topic's end to stay put for [`SETTLE`]: a killed run's last produce request
+    /// can still be in the broker's queue when its successor starts, and a result appended
+    /// after the read-back would otherwise be written a second time.
+    fn read_back_settled(&mut self, from: &BTreeMap<i32, i64>) -> Result<()> {
+        let mut at = self.read_back(from)?;
+        loop {
+            std::thread::sleep(SETTLE);
+            if self.end_offsets()? == at {
+                return Ok(());
+            }
+            tracing::info!(topic = %self.opts.topic, "the output topic grew during read-back (a previous run's last writes); reading on");
+            at = self.read_back(&at)?;
+        }
+    }
+
+    /// Reads the output topic from `from` to its current end and remembers every result
+    /// found; returns the end offsets read to.
+    fn read_back(&mut self, from: &BTreeMap<i32, i64>) -> Result<BTreeMap<i32, i64>> {
         let ends = self.end_offsets()?;
         let consumer: BaseConsumer<Logged> = self
             .opts
@@ -202,7 +223,7 @@ impl KafkaSink {
         }
         if todo.is_empty() {
             tracing::info!(topic = %self.opts.topic, from = ?from, to = ?ends, "nothing written after the checkpoint");
-            return Ok(());
+            return Ok(ends);
         }
         consumer
             .assign(&tpl)
@@ -248,7 +269,7 @@ impl KafkaSink {
             to = ?ends,
             "read back the results written after the checkpoint; they will not be written again"
         );
-        Ok(())
+        Ok(ends)
     }
 }
 
@@ -295,8 +316,20 @@ impl Sink for KafkaSink {
         let from: Option<BTreeMap<i32, i64>> = restored
             .and_then(|v| v.get("offsets"))
             .and_then(|v| serde_json::from_value(v.clone()).ok());
+        let pending: Vec<(Vec<u8>, Vec<u8>, u32)> = restored
+            .and_then(|v| v.get("pending"))
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        if !pending.is_empty() {
+            tracing::info!(
+                topic = %self.opts.topic,
+                results = pending.len(),
+                "the checkpoint lists results already written that its replay has still to produce; they will not be written again"
+            );
+        }
+        self.already = pending.into_iter().map(|(k, v, n)| ((k, v), n)).collect();
         match from {
-            Some(from) => self.read_back(&from),
+            Some(from) => self.read_back_settled(&from),
             None => {
                 self.end_offsets()?; // the output topic must exist
                 Ok(())
@@ -401,6 +434,14 @@ impl Sink for KafkaSink {
 
     fn snapshot(&mut self) -> Result<serde_json::Value> {
         let offsets = self.end_offsets()?;
-        Ok(serde_json::json!({ "topic": self.opts.topic, "offsets": offsets }))
+        // Results read back but not yet produced again by the replay sit below `offsets`, yet
+        // the checkpoint's state has not produced them: they go into the checkpoint so that a
+        // restart from it still recognises them.
+        let pending: Vec<(&[u8], &[u8], u32)> = self
+            .already
+            .iter()
+            .map(|((k, v), n)| (&k[..], &v[..], *n))
+            .collect();
+        Ok(serde_json::json!({ "topic": self.opts.topic, "offsets": offsets, "pending": pending }))
     }
 }
