@@ -49,7 +49,6 @@ pub fn choose(
             match ext.as_deref() {
                 Some("parquet") => Format::Parquet,
                 Some("json" | "jsonl" | "ndjson") => Format::Json,
-                Some("txt") => Format::Table,
                 _ => Format::Csv,
             }
         }
