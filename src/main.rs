@@ -1,5 +1,5 @@
-//! `lakeshore`: one binary for landing Kafka topics on HDFS (and, as they arrive, the
-//! streaming and batch jobs). This file is the thin edge: flags, logging, signals, exit codes.
+//! `lakeshore`: one binary for landing Kafka topics on HDFS, the streaming and batch jobs,
+//! and ad-hoc SQL over the landed data. This file is the thin edge: flags, logging, signals, exit codes.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -70,6 +70,14 @@ enum Command {
     /// status is the verdict.
     #[command(subcommand)]
     Report(ReportCommand),
+
+    /// Ad-hoc SQL over the landed topics: each topic is a table (`embeddings.ready` ->
+    /// `embeddings_ready`) with partition columns year, month, day, hour (see docs/batch.md).
+    ///
+    /// A WHERE on the partition columns skips whole directories before any file is read;
+    /// fields the query does not use (the embedding vector) are never parsed. The result goes
+    /// to stdout (an aligned table on a terminal, CSV otherwise) or to --output.
+    Query(Box<lakeshore_jobs::batch::query::QueryArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -301,6 +309,31 @@ fn report_daily_chunks(args: &lakeshore_jobs::batch::daily_chunks::DailyChunksAr
     }
 }
 
+/// Runs an ad-hoc query and writes its result; errors map to the report's exit statuses.
+fn query(args: &lakeshore_jobs::batch::query::QueryArgs) -> ExitCode {
+    use lakeshore_jobs::batch::query::{output, query, QueryError};
+    let run = || -> Result<(), QueryError> {
+        let format = output::choose(
+            args.format,
+            args.output.as_deref(),
+            std::io::stdout().is_terminal(),
+        )?;
+        let rt = runtime().map_err(|e| QueryError::Failed(format!("{e:#}")))?;
+        let result = query(args, rt.handle()).and_then(|mut done| {
+            output::write(&mut done.frame, format, args.output.as_deref(), rt.handle())
+        });
+        rt.shutdown_timeout(std::time::Duration::from_secs(2));
+        result
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lakeshore: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -348,12 +381,18 @@ fn stop_on_signals(rt: &tokio::runtime::Runtime) -> Arc<AtomicBool> {
 }
 
 fn main() -> ExitCode {
+    // Polars' streaming engine cannot run the landing's scans (`lakeshore query`); these
+    // variables would force it. Removed before any thread starts.
+    for var in ["POLARS_FORCE_STREAMING", "POLARS_AUTO_STREAMING"] {
+        std::env::remove_var(var);
+    }
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
         Command::Land(args) => land(args),
         Command::Stream(StreamCommand::ChunkCounts(args)) => stream_chunk_counts(*args),
         Command::Report(ReportCommand::DailyChunks(args)) => return report_daily_chunks(&args),
+        Command::Query(args) => return query(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

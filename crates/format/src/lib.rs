@@ -10,7 +10,7 @@
 //!
 //! * [`validate`] checks a document against the full JSON grammar, accepting
 //!   exactly what `serde_json::from_slice::<serde_json::Value>` accepts;
-//! * [`find_field`] / [`find_fields`] pull top-level (or nested) fields out as
+//! * [`find_field`] / [`find_fields`] / [`find_fields_into`] pull top-level (or nested) fields out as
 //!   [`JsonRef`]s borrowed from the input, skipping other arrays and objects
 //!   with `memchr` bracket matching;
 //! * [`is_single_line`], [`compact`] and [`lines`](fn@lines) handle JSON-lines framing.
@@ -32,4 +32,6 @@ pub mod lines;
 pub mod scan;
 
 pub use lines::{compact, is_single_line, lines};
-pub use scan::{ends_object, find_field, find_fields, validate, JsonRef, ScanError};
+pub use scan::{
+    ends_object, find_field, find_fields, find_fields_into, members, validate, JsonRef, ScanError,
+};

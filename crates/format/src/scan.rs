@@ -164,25 +164,46 @@ pub fn ends_object(doc: &[u8]) -> bool {
 /// Stops early once all are found.
 ///
 /// Same rules as [`find_field`] with a one-element path; a name listed twice
-/// gets the same value in both slots.
+/// gets the same value in both slots. [`find_fields_into`] is the same for a
+/// number of names known only at run time.
 pub fn find_fields<'a, const N: usize>(
     doc: &'a [u8],
     names: [&str; N],
 ) -> Result<[Option<JsonRef<'a>>; N], ScanError> {
     let mut out: [Option<JsonRef<'a>>; N] = std::array::from_fn(|_| None);
-    let mut missing = N;
+    find_fields_into(doc, &names, &mut out)?;
+    Ok(out)
+}
+
+/// [`find_fields`] for a run-time list of names (e.g. the columns a query
+/// selects): fills `out[i]` with the value of `names[i]` (`None` when absent),
+/// in one pass that stops once all are found. `out` is reused across calls by
+/// the caller (no allocation here); it must be as long as `names`.
+///
+/// # Panics
+///
+/// If `out.len() != names.len()`.
+pub fn find_fields_into<'a>(
+    doc: &'a [u8],
+    names: &[&str],
+    out: &mut [Option<JsonRef<'a>>],
+) -> Result<(), ScanError> {
+    assert_eq!(names.len(), out.len(), "one output slot per name");
+    out.iter_mut().for_each(|o| *o = None);
+    let n = names.len();
+    let mut missing = n;
     let mut walk = ObjectWalk::open(doc, 1)?;
     while missing > 0 {
         let Some(key) = walk.next_key()? else {
             walk.expect_end()?;
             break;
         };
-        let Some(first) = (0..N).find(|&i| out[i].is_none() && key.matches(names[i])) else {
+        let Some(first) = (0..n).find(|&i| out[i].is_none() && key.matches(names[i])) else {
             walk.skip_value()?;
             continue;
         };
         let value = walk.read_value()?;
-        for i in first + 1..N {
+        for i in first + 1..n {
             if out[i].is_none() && names[i] == names[first] {
                 out[i] = Some(value.clone());
                 missing -= 1;
@@ -191,6 +212,28 @@ pub fn find_fields<'a, const N: usize>(
         out[first] = Some(value);
         missing -= 1;
     }
+    Ok(())
+}
+
+/// Every top-level member of a JSON *object* document, in document order, as
+/// (key, value) pairs (for inferring a schema from sample records). Same rules
+/// as [`find_field`]: the top level is checked strictly, nested containers are
+/// stepped over leniently and returned as [`JsonRef::Raw`]; the whole document
+/// is walked, so trailing garbage is an error. A duplicated key is listed twice.
+pub fn members(doc: &[u8]) -> Result<Vec<(Cow<'_, str>, JsonRef<'_>)>, ScanError> {
+    let mut walk = ObjectWalk::open(doc, 1)?;
+    let mut out = Vec::new();
+    while let Some(key) = walk.next_key()? {
+        let key = match key {
+            Key::Raw(raw) => match std::str::from_utf8(raw) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => return err(walk.pos, "invalid UTF-8 in key"),
+            },
+            Key::Unescaped(s) => Cow::Owned(s),
+        };
+        out.push((key, walk.read_value()?));
+    }
+    walk.expect_end()?;
     Ok(out)
 }
 
@@ -1041,6 +1084,64 @@ pub(crate) mod tests {
             find_field(b" {\"a\": [1] } ", &[]).unwrap(),
             Some(JsonRef::Raw(b"{\"a\": [1] }"))
         );
+    }
+
+    #[test]
+    fn find_fields_into_takes_names_at_run_time_and_reuses_its_slots() {
+        let doc = br#"{"chunk_id":"c1","vector":[0.5,-1e-3,[2]],"company_id":"acme","page":3}"#;
+        let names: Vec<String> = ["page", "company_id", "absent", "page"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut out = vec![Some(JsonRef::Null); names.len()];
+        find_fields_into(doc, &names, &mut out).unwrap();
+        assert_eq!(
+            out,
+            [
+                Some(JsonRef::Number("3")),
+                Some(JsonRef::String("acme".into())),
+                None,
+                Some(JsonRef::Number("3")),
+            ]
+        );
+        // Slots are reset on every call: nothing from the previous record leaks in.
+        find_fields_into(br#"{"page":1}"#, &names, &mut out).unwrap();
+        assert_eq!(
+            out,
+            [
+                Some(JsonRef::Number("1")),
+                None,
+                None,
+                Some(JsonRef::Number("1"))
+            ]
+        );
+        // No names: nothing to find, nothing read (like `find_fields(doc, [])`).
+        find_fields_into(b"{", &[], &mut []).unwrap();
+        // An absent name walks the whole record: a broken tail is an error, and so is
+        // a record cut inside a skipped container.
+        assert!(find_fields_into(br#"{"page":1,"x":2"#, &["absent"], &mut [None]).is_err());
+        assert!(find_fields_into(br#"{"vector":[1,2"#, &["absent"], &mut [None]).is_err());
+        // Same answers as the const-generic version.
+        let [a, b] = find_fields(doc, ["vector", "chunk_id"]).unwrap();
+        let mut out = [None, None];
+        find_fields_into(doc, &["vector", "chunk_id"], &mut out).unwrap();
+        assert_eq!(out, [a, b]);
+    }
+
+    #[test]
+    fn members_in_document_order() {
+        let doc = br#" {"z":1, "a\u0062":"x","v":[1,[2]],"o":{"k":null},"z":true} "#;
+        let m = members(doc).unwrap();
+        let keys: Vec<&str> = m.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys, ["z", "ab", "v", "o", "z"]);
+        assert_eq!(m[0].1, JsonRef::Number("1"));
+        assert_eq!(m[2].1, JsonRef::Raw(b"[1,[2]]"));
+        assert_eq!(m[3].1, JsonRef::Raw(br#"{"k":null}"#));
+        assert!(members(b"{}").unwrap().is_empty());
+        assert!(members(br#"{"a":1} x"#).is_err());
+        assert!(members(br#"{"a":1"#).is_err());
+        assert!(members(b"[1]").is_err());
     }
 
     #[test]

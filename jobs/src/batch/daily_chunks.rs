@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Reading: the committed landed files of the day (never `+tmp/`, `_*`, `.*`), listed by the
-//! core's `list_landed`, fetched by parallel readers into reused buffers; only `company_id`
+//! core's `list_landed`, fetched by the batch jobs' parallel readers ([`super::read`]); only `company_id`
 //! and `document_id` are taken out of each record (the vector is stepped over, never parsed).
 //! Counting: one map per reader, merged at the end. Writing: a Polars DataFrame, sorted, to
 //! Parquet. Publishing: written aside under `.staging-<run>/`, then swapped in with directory
@@ -17,17 +17,16 @@
 //! The exit status is the step's verdict ([`ReportError::exit_code`]).
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
-use lakeshore_core::source::{list_landed, LandedFile, READ_RETRY};
+use lakeshore_core::source::{list_landed, LandedFile};
 use lakeshore_core::time::parse_duration;
 use lakeshore_format::{ends_object, find_fields, lines, JsonRef};
 use lakeshore_storage::{Path, Store};
 use polars::prelude::*;
+
+use super::read::{read_files, Next};
 
 /// Write the daily Parquet report of chunks per company and document.
 #[derive(Debug, Clone, clap::Args)]
@@ -309,58 +308,14 @@ fn count(
     bad: BadRecords,
     runtime: &tokio::runtime::Handle,
 ) -> Result<Counted, ReportError> {
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let first_error: Mutex<Option<ReportError>> = Mutex::new(None);
-    let progress = Progress::new(files);
-    let results: Vec<Counted> = std::thread::scope(|scope| {
-        let reporter = scope.spawn(|| progress.report_until_done());
-        let handles: Vec<_> = (0..readers.min(files.len()).max(1))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Counted::default();
-                    let mut buf = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= files.len() || failed.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let res = runtime
-                            .block_on(store.get_into_retrying(&files[i].path, &mut buf, READ_RETRY))
-                            .map_err(ReportError::from)
-                            .and_then(|found| {
-                                if found {
-                                    count_file(&files[i], &buf, bad, &mut mine)
-                                } else {
-                                    Err(ReportError::Failed(format!(
-                                        "{}: disappeared while reading",
-                                        files[i].path
-                                    )))
-                                }
-                            });
-                        if let Err(e) = res {
-                            failed.store(true, Ordering::Relaxed);
-                            first_error.lock().expect("lock").get_or_insert(e);
-                            break;
-                        }
-                        progress.file_done(files[i].size);
-                    }
-                    mine
-                })
-            })
-            .collect();
-        let results = handles
-            .into_iter()
-            .map(|h| h.join().expect("reader thread"))
-            .collect();
-        progress.finish();
-        reporter.thread().unpark();
-        let _ = reporter.join();
-        results
-    });
-    if let Some(e) = first_error.into_inner().expect("lock") {
-        return Err(e);
-    }
+    let results = read_files(
+        store,
+        files,
+        readers,
+        runtime,
+        Counted::default,
+        |_, file, buf, mine| count_file(file, buf, bad, mine).map(|()| Next::More),
+    )?;
     let mut total = Counted::default();
     for part in results {
         total.records += part.records;
@@ -576,85 +531,6 @@ fn wait_for_complete(
 
 fn humanize(d: Duration) -> String {
     format!("{}s", d.as_secs())
-}
-
-/// Files and bytes done: a progress bar on a terminal (for scans longer than a second), a log
-/// line every 10 s otherwise.
-struct Progress {
-    files: usize,
-    bytes: u64,
-    files_done: AtomicUsize,
-    bytes_done: AtomicU64,
-    done: AtomicBool,
-    started: Instant,
-}
-
-impl Progress {
-    fn new(files: &[LandedFile]) -> Self {
-        Progress {
-            files: files.len(),
-            bytes: files.iter().map(|f| f.size).sum(),
-            files_done: AtomicUsize::new(0),
-            bytes_done: AtomicU64::new(0),
-            done: AtomicBool::new(false),
-            started: Instant::now(),
-        }
-    }
-
-    fn file_done(&self, bytes: u64) {
-        self.files_done.fetch_add(1, Ordering::Relaxed);
-        self.bytes_done.fetch_add(bytes, Ordering::Relaxed);
-    }
-
-    fn finish(&self) {
-        self.done.store(true, Ordering::Relaxed);
-    }
-
-    fn line(&self) -> String {
-        let (f, b) = (
-            self.files_done.load(Ordering::Relaxed),
-            self.bytes_done.load(Ordering::Relaxed),
-        );
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        format!(
-            "{f}/{} files, {:.0}/{:.0} MB, {:.0} MB/s",
-            self.files,
-            b as f64 / 1e6,
-            self.bytes as f64 / 1e6,
-            b as f64 / 1e6 / secs
-        )
-    }
-
-    fn report_until_done(&self) {
-        let terminal = std::io::stderr().is_terminal();
-        let mut last_log = Instant::now();
-        let mut drew = false;
-        while !self.done.load(Ordering::Relaxed) {
-            std::thread::park_timeout(Duration::from_millis(100));
-            if self.done.load(Ordering::Relaxed) {
-                break;
-            }
-            let elapsed = self.started.elapsed();
-            if terminal && elapsed > Duration::from_secs(1) {
-                let frac =
-                    self.bytes_done.load(Ordering::Relaxed) as f64 / self.bytes.max(1) as f64;
-                let filled = (frac * 30.0) as usize;
-                eprint!(
-                    "\r[{}{}] {}",
-                    "#".repeat(filled.min(30)),
-                    " ".repeat(30 - filled.min(30)),
-                    self.line()
-                );
-                drew = true;
-            } else if !terminal && last_log.elapsed() >= Duration::from_secs(10) {
-                tracing::info!(progress = %self.line(), "reading landed files");
-                last_log = Instant::now();
-            }
-        }
-        if drew {
-            eprintln!("\r{}", self.line());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
 //! Batch jobs: bounded runs over the landed files that end with an exit status (EMR steps,
-//! cron, Airflow).
+//! cron, Airflow), and ad-hoc SQL over the same files.
 
 pub mod daily_chunks;
+pub mod query;
+pub mod read;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
 use lakeshore_format::lines;
-use lakeshore_storage::{Path, RetryPolicy, Store};
+use lakeshore_storage::{ObjectMeta, Path, RetryPolicy, Store};
 
 /// Storage hiccups (a DataNode dropping a transfer) are retried, with logged backoff, for up
 /// to two minutes before a read fails the run.
@@ -72,24 +72,38 @@ pub async fn list_landed(store: &Store, topic: &str, day: NaiveDate) -> Result<V
         {
             continue;
         }
-        let Some(name) = rel.last() else { continue };
-        let Some((partition, start, end)) = parse_file_name(topic, name) else {
-            tracing::debug!(path = %meta.location, "not a committed landed file name; skipped");
+        if rel.is_empty() {
             continue;
-        };
-        files.push(LandedFile {
-            path: meta.location.clone(),
-            partition,
-            start,
-            end,
-            size: meta.size,
-        });
+        }
+        files.extend(landed_file(topic, &meta));
     }
     files.sort_by(|a, b| {
         let dir = |f: &LandedFile| f.path.as_ref().rsplit_once('/').map(|x| x.0.to_string());
         (dir(a), a.partition, a.start).cmp(&(dir(b), b.partition, b.start))
     });
     Ok(files)
+}
+
+/// The object `meta` as a committed landed file of `topic`, judged by its name alone:
+/// `<topic>+<partition>+<start>+<end>.json`, not hidden (`_`, `.`, `+` prefixes). `None` for
+/// anything else (markers, in-flight files, other topics' files, stray names). Callers that
+/// walk directories must also skip hidden directories (`+tmp/`, `_*`, `.*`).
+pub fn landed_file(topic: &str, meta: &ObjectMeta) -> Option<LandedFile> {
+    let name = meta.location.filename()?;
+    if name.starts_with('+') || name.starts_with('_') || name.starts_with('.') {
+        return None;
+    }
+    let Some((partition, start, end)) = parse_file_name(topic, name) else {
+        tracing::debug!(path = %meta.location, "not a committed landed file name; skipped");
+        return None;
+    };
+    Some(LandedFile {
+        path: meta.location.clone(),
+        partition,
+        start,
+        end,
+        size: meta.size,
+    })
 }
 
 /// `<topic>+<partition>+<start>+<end>.json` → (partition, start, end).
@@ -357,5 +371,31 @@ mod tests {
         assert_eq!(parse_file_name(t, "chunks.processed+3+1+2.json"), None);
         assert_eq!(parse_file_name(t, "embeddings.ready+3+1+2.json.tmp"), None);
         assert_eq!(parse_file_name(t, "embeddings.ready+x+1+2.json"), None);
+    }
+
+    #[test]
+    fn landed_files_by_name() {
+        let meta = |p: &str| ObjectMeta {
+            location: Path::from(p),
+            last_modified: chrono::Utc::now(),
+            size: 7,
+            e_tag: None,
+            version: None,
+        };
+        let t = "embeddings.ready";
+        let f = landed_file(
+            t,
+            &meta("t/hour=01/embeddings.ready+3+0000000100+0000000199.json"),
+        )
+        .unwrap();
+        assert_eq!((f.partition, f.start, f.end, f.size), (3, 100, 199, 7));
+        for skipped in [
+            "t/hour=01/_COMPLETE",
+            "t/hour=01/.embeddings.ready+3+0000000100+0000000199.json",
+            "t/hour=01/_embeddings.ready+3+0000000100+0000000199.json",
+            "t/hour=01/notes.txt",
+        ] {
+            assert_eq!(landed_file(t, &meta(skipped)), None, "{skipped}");
+        }
     }
 }

@@ -14,7 +14,9 @@ mod memory;
 
 use std::time::Duration;
 
-pub use landing::{list_landed, LandedFile, LandingOptions, LandingSource, READ_RETRY};
+pub use landing::{
+    landed_file, list_landed, LandedFile, LandingOptions, LandingSource, READ_RETRY,
+};
 pub use memory::MemorySource;
 
 use crate::batch::{Batch, SplitId};
