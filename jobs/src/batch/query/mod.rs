@@ -275,7 +275,10 @@ fn topic_fields(
 
 /// The first line of a Polars error (they append the plan after a blank line).
 fn first_line(e: &PolarsError) -> String {
-    let text = e.to_string();
+    first_line_of(&e.to_string())
+}
+
+fn first_line_of(text: &str) -> String {
     text.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
@@ -289,13 +292,6 @@ fn classify(e: PolarsError, known_tables: &str) -> QueryError {
     while let PolarsError::Context { error, .. } | PolarsError::ExprContext { error, .. } = inner {
         inner = error;
     }
-    let first = |m: &str| {
-        m.lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("")
-            .to_string()
-    };
     match inner {
         PolarsError::SQLInterface(m)
             if m.starts_with("relation '") && m.ends_with("was not found") =>
@@ -306,15 +302,17 @@ fn classify(e: PolarsError, known_tables: &str) -> QueryError {
             ))
         }
         PolarsError::SQLSyntax(m) | PolarsError::SQLInterface(m) => {
-            QueryError::Usage(format!("bad SQL: {}", first(m)))
+            QueryError::Usage(format!("bad SQL: {}", first_line_of(m)))
         }
         PolarsError::ColumnNotFound(m) | PolarsError::SchemaFieldNotFound(m) => {
-            QueryError::Usage(format!("unknown column: {}", first(m)))
+            QueryError::Usage(format!("unknown column: {}", first_line_of(m)))
         }
         PolarsError::InvalidOperation(m)
         | PolarsError::SchemaMismatch(m)
         | PolarsError::Duplicate(m)
-        | PolarsError::StructFieldNotFound(m) => QueryError::Usage(format!("query: {}", first(m))),
+        | PolarsError::StructFieldNotFound(m) => {
+            QueryError::Usage(format!("query: {}", first_line_of(m)))
+        }
         _ => QueryError::Failed(format!("query: {}", first_line(&e))),
     }
 }
