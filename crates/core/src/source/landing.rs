@@ -66,10 +66,7 @@ pub async fn list_landed(store: &Store, topic: &str, day: NaiveDate) -> Result<V
             .split('/')
             .filter(|p| !p.is_empty())
             .collect();
-        if rel
-            .iter()
-            .any(|p| p.starts_with('+') || p.starts_with('_') || p.starts_with('.'))
-        {
+        if rel.iter().any(|p| is_hidden(p)) {
             continue;
         }
         if rel.is_empty() {
@@ -84,13 +81,19 @@ pub async fn list_landed(store: &Store, topic: &str, day: NaiveDate) -> Result<V
     Ok(files)
 }
 
+/// A directory or file name that is not landed data: in-flight (`+tmp`), a marker (`_`) or
+/// hidden (`.`). The one rule for everything that walks the landing.
+pub fn is_hidden(name: &str) -> bool {
+    name.starts_with('+') || name.starts_with('_') || name.starts_with('.')
+}
+
 /// The object `meta` as a committed landed file of `topic`, judged by its name alone:
 /// `<topic>+<partition>+<start>+<end>.json`, not hidden (`_`, `.`, `+` prefixes). `None` for
 /// anything else (markers, in-flight files, other topics' files, stray names). Callers that
 /// walk directories must also skip hidden directories (`+tmp/`, `_*`, `.*`).
 pub fn landed_file(topic: &str, meta: &ObjectMeta) -> Option<LandedFile> {
     let name = meta.location.filename()?;
-    if name.starts_with('+') || name.starts_with('_') || name.starts_with('.') {
+    if is_hidden(name) {
         return None;
     }
     let Some((partition, start, end)) = parse_file_name(topic, name) else {

@@ -15,7 +15,7 @@ mod memory;
 use std::time::Duration;
 
 pub use landing::{
-    landed_file, list_landed, LandedFile, LandingOptions, LandingSource, READ_RETRY,
+    is_hidden, landed_file, list_landed, LandedFile, LandingOptions, LandingSource, READ_RETRY,
 };
 pub use memory::MemorySource;
 

@@ -109,7 +109,7 @@ pub fn discover_topics(
         let Some(topic) = dir.filename() else {
             continue;
         };
-        if topic.starts_with('+') || topic.starts_with('_') || topic.starts_with('.') {
+        if lakeshore_core::source::is_hidden(topic) {
             continue;
         }
         let table = topic.replace('.', "_");

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, TryStreamExt};
-use lakeshore_core::source::{landed_file, LandedFile};
+use lakeshore_core::source::{is_hidden, landed_file, LandedFile};
 use lakeshore_format::{ends_object, find_fields_into, lines, members, JsonRef};
 use lakeshore_storage::{Path, Store};
 use polars::prelude::*;
@@ -315,7 +315,7 @@ pub fn prune(
         for ((_, values), (_, dirs)) in candidates.iter().zip(listed) {
             for dir in dirs {
                 let name = dir.filename().unwrap_or_default();
-                if name.starts_with('+') || name.starts_with('_') || name.starts_with('.') {
+                if is_hidden(name) {
                     continue;
                 }
                 match partition_value(&dir, level) {
