@@ -1,6 +1,10 @@
 //! `lakeshore`: one binary for landing Kafka topics on HDFS, the streaming and batch jobs,
 //! and ad-hoc SQL over the landed data. This file is the thin edge: flags, logging, signals, exit codes.
 
+mod demo;
+mod gen;
+mod status;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +16,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lakeshore_connect::events::Metrics;
 use lakeshore_connect::properties;
 use lakeshore_connect::{RunOptions, SinkConfig, SinkError};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use status::Status;
+
+/// `0.1.0 (git 1a2b3c4d)`: the release and the commit it was built from (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("LAKESHORE_GIT_COMMIT"),
+    ")"
+);
 
 /// jemalloc returns freed memory to the system: with glibc's malloc, the large transient
 /// buffers of file reads and HDFS writes stay in per-thread arenas and peak RSS grows with the
@@ -22,7 +34,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Lakeshore: Kafka -> HDFS landing, streaming windows and batch reports in one Rust binary.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version = VERSION, about, long_about = None)]
 struct Cli {
     /// Log format: `human` (default on a terminal) or `json` (one object per line).
     #[arg(long, global = true, env = "LAKESHORE_LOG_FORMAT", value_enum)]
@@ -78,6 +90,38 @@ enum Command {
     /// fields the query does not use (the embedding vector) are never parsed. The result goes
     /// to stdout (an aligned table on a terminal, CSV otherwise) or to --output.
     Query(Box<lakeshore_jobs::batch::query::QueryArgs>),
+
+    /// The whole pipeline on this machine with nothing installed: an in-process Kafka (the
+    /// demo's only fake), the local filesystem, a simulated day of traffic. Lands the three
+    /// topics, streams the chunk counts (printing windows as they fire), runs the daily
+    /// report and a query, and checks that their numbers agree. About 20 s.
+    #[command(after_help = "Examples:
+  lakeshore demo
+  # Keep the data and the commands to explore it; watch the status page meanwhile:
+  lakeshore demo --keep --status-addr 127.0.0.1:9464 --publish-over 60s")]
+    Demo(Box<demo::DemoArgs>),
+
+    /// Publish synthetic document-AI traffic (documents, chunks, 1536-float embeddings,
+    /// some out of order and late) to a real broker, for load tests.
+    Gen(Box<gen::GenArgs>),
+
+    /// Check a landing connector file: print the effective settings (secrets redacted) and
+    /// exit 0, or name the bad key and its line and exit 2. Same as `land --check`.
+    CheckConfig(CheckConfigArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckConfigArgs {
+    /// The connector's .properties file.
+    file: PathBuf,
+
+    /// Kafka bootstrap servers; overrides `bootstrap.servers` in the file.
+    #[arg(long, env = "LAKESHORE_BROKERS")]
+    brokers: Option<String>,
+
+    /// Override or add a key, as with `land --set` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,9 +154,10 @@ struct StreamArgs {
     #[command(flatten)]
     job: lakeshore_jobs::stream::chunk_counts::ChunkCountsArgs,
 
-    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9465).
-    #[arg(long, env = "LAKESHORE_METRICS_ADDR")]
-    metrics_addr: Option<String>,
+    /// Serve the status page (`/`), `/status` (JSON) and `/metrics` (Prometheus) at this
+    /// address (`off`: not at all). A busy port is logged, not fatal.
+    #[arg(long, env = "LAKESHORE_METRICS_ADDR", default_value = "127.0.0.1:9465")]
+    metrics_addr: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,22 +174,28 @@ struct LandArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
 
-    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464).
-    #[arg(long, env = "LAKESHORE_METRICS_ADDR")]
-    metrics_addr: Option<String>,
+    /// Serve the status page (`/`), `/status` (JSON) and `/metrics` (Prometheus) at this
+    /// address (`off`: not at all). A busy port is logged, not fatal.
+    #[arg(long, env = "LAKESHORE_METRICS_ADDR", default_value = "127.0.0.1:9464")]
+    metrics_addr: String,
 
     /// Check the configuration, print the effective settings and exit.
     #[arg(long)]
     check: bool,
 }
 
-fn init_logging(format: Option<LogFormat>) {
+/// Logs to stderr, or to `file` (the demo keeps its terminal for its own output).
+fn init_logging(format: Option<LogFormat>, file: Option<std::fs::File>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAKESHORE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let terminal = std::io::stderr().is_terminal();
+    let terminal = file.is_none() && std::io::stderr().is_terminal();
+    let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(match file {
+        Some(f) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(f)),
+        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_target(false);
     match format.unwrap_or(LogFormat::Human) {
         LogFormat::Json => builder.json().init(),
@@ -187,64 +238,45 @@ fn load_config(args: &LandArgs) -> anyhow::Result<SinkConfig> {
     Ok(cfg)
 }
 
-type Render = Arc<dyn Fn() -> String + Send + Sync>;
-
-async fn serve_metrics(addr: String, render: Render) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("bind metrics address {addr}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "serving /metrics");
-    loop {
-        let (mut sock, _) = listener.accept().await?;
-        let render = render.clone();
-        tokio::spawn(async move {
-            let mut req = [0u8; 1024];
-            let n = sock.read(&mut req).await.unwrap_or(0);
-            let ok = req[..n].starts_with(b"GET /metrics");
-            let (status, body) = if ok {
-                ("200 OK", render())
-            } else {
-                ("404 Not Found", "try /metrics\n".to_string())
-            };
-            let resp = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = sock.write_all(resp.as_bytes()).await;
-        });
+/// Prints the effective settings of a checked config (secrets redacted).
+fn print_config(file: &std::path::Path, cfg: &SinkConfig) {
+    println!("config OK: {}", file.display());
+    println!(
+        "name={} group={} tasks={}",
+        cfg.name,
+        cfg.group_id(),
+        cfg.tasks
+    );
+    println!(
+        "store={} topics.dir={} logs.dir={}",
+        cfg.store_url, cfg.topics_dir, cfg.logs_dir
+    );
+    println!("topics={:?}", cfg.topics);
+    for (k, v) in cfg.redacted_kafka() {
+        println!("kafka {k}={v}");
+    }
+    for k in &cfg.ignored_keys {
+        println!("ignored {k} (no effect in Lakeshore)");
     }
 }
 
 fn land(args: LandArgs) -> anyhow::Result<()> {
     let cfg = load_config(&args)?;
     if args.check {
-        println!("config OK: {}", args.config.display());
-        println!(
-            "name={} group={} tasks={}",
-            cfg.name,
-            cfg.group_id(),
-            cfg.tasks
-        );
-        println!(
-            "store={} topics.dir={} logs.dir={}",
-            cfg.store_url, cfg.topics_dir, cfg.logs_dir
-        );
-        println!("topics={:?}", cfg.topics);
-        for (k, v) in cfg.redacted_kafka() {
-            println!("kafka {k}={v}");
-        }
-        for k in &cfg.ignored_keys {
-            println!("ignored {k} (no effect in Lakeshore)");
-        }
+        print_config(&args.config, &cfg);
         return Ok(());
     }
     let rt = runtime()?;
     let stop = stop_on_signals(&rt);
     let metrics = Arc::new(Metrics::default());
-    if let Some(addr) = args.metrics_addr.clone() {
-        let metrics = metrics.clone();
-        spawn_metrics(&rt, addr, Arc::new(move || metrics.render()));
-    }
+    serve_status(
+        &rt,
+        &args.metrics_addr,
+        Status {
+            landing: Some(metrics.clone()),
+            stream: None,
+        },
+    );
     let opts = RunOptions {
         brokers: args.brokers.clone(),
     };
@@ -260,10 +292,14 @@ fn stream_chunk_counts(args: StreamArgs) -> anyhow::Result<()> {
     let rt = runtime()?;
     let stop = stop_on_signals(&rt);
     let metrics = Arc::new(lakeshore_core::metrics::Metrics::default());
-    if let Some(addr) = args.metrics_addr.clone() {
-        let metrics = metrics.clone();
-        spawn_metrics(&rt, addr, Arc::new(move || metrics.render()));
-    }
+    serve_status(
+        &rt,
+        &args.metrics_addr,
+        Status {
+            landing: None,
+            stream: Some(metrics.clone()),
+        },
+    );
     let result =
         lakeshore_jobs::stream::chunk_counts::run(&args.job, rt.handle().clone(), &stop, metrics);
     rt.shutdown_timeout(std::time::Duration::from_secs(2));
@@ -343,12 +379,45 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("start runtime")
 }
 
-fn spawn_metrics(rt: &tokio::runtime::Runtime, addr: String, render: Render) {
-    rt.spawn(async move {
-        if let Err(e) = serve_metrics(addr, render).await {
-            tracing::error!(error = %e, "metrics server stopped");
-        }
-    });
+fn serve_status(rt: &tokio::runtime::Runtime, addr: &str, status: Status) {
+    if addr != "off" {
+        status::spawn(rt, addr.to_string(), Arc::new(status));
+    }
+}
+
+fn check_config(args: CheckConfigArgs) -> anyhow::Result<()> {
+    let land_args = LandArgs {
+        config: args.file,
+        brokers: args.brokers,
+        overrides: args.overrides,
+        metrics_addr: "off".into(),
+        check: true,
+    };
+    land(land_args)
+}
+
+fn demo(args: &demo::DemoArgs, log_format: Option<LogFormat>) -> anyhow::Result<()> {
+    let dir = demo::DemoDir::create(args)?;
+    let log = dir.path.join("lakeshore.log");
+    let file =
+        std::fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
+    init_logging(log_format, Some(file));
+    let rt = runtime()?;
+    let result = demo::run(args, &dir, &rt);
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
+}
+
+fn generate(args: &gen::GenArgs) -> anyhow::Result<()> {
+    let rt = runtime()?;
+    let stop = stop_on_signals(&rt);
+    let publisher = gen::run(args, &stop)?;
+    let [documents, chunks, embeddings] = publisher.sent;
+    println!(
+        "published documents.raw={documents} chunks.processed={chunks} embeddings.ready={embeddings} to {}",
+        args.brokers
+    );
+    Ok(())
 }
 
 /// A flag set by the first SIGTERM/SIGINT (finish cleanly); a second one exits at once.
@@ -387,13 +456,25 @@ fn main() -> ExitCode {
         std::env::remove_var(var);
     }
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    if let Command::Demo(args) = &cli.command {
+        return exit_status(demo(args, cli.log_format));
+    }
+    init_logging(cli.log_format, None);
     let result = match cli.command {
+        Command::Demo(_) => unreachable!("handled above"),
+        Command::Gen(args) => generate(&args),
+        Command::CheckConfig(args) => check_config(args),
         Command::Land(args) => land(args),
         Command::Stream(StreamCommand::ChunkCounts(args)) => stream_chunk_counts(*args),
         Command::Report(ReportCommand::DailyChunks(args)) => return report_daily_chunks(&args),
         Command::Query(args) => return query(&args),
     };
+    exit_status(result)
+}
+
+/// Prints the error and maps it to the exit status: 2 for configuration and usage errors,
+/// 1 for the rest.
+fn exit_status(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

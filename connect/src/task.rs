@@ -147,6 +147,25 @@ impl ClientContext for TaskContext {
     fn error(&self, error: KafkaError, reason: &str) {
         warn!(target: "librdkafka", error = %error, "{reason}");
     }
+
+    /// librdkafka's statistics (every `statistics.interval.ms`): each assigned partition's
+    /// end offset, for its lag on the status page and in /metrics.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let state = self.state.lock().expect("task state");
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                let key = (topic.clone(), *partition);
+                if let Some(buffer) = state.parts.get(&key) {
+                    self.shared.metrics.partition_seen(
+                        topic,
+                        *partition,
+                        p.hi_offset,
+                        buffer.open_files(),
+                    );
+                }
+            }
+        }
+    }
 }
 
 impl ConsumerContext for TaskContext {
@@ -179,6 +198,11 @@ impl ConsumerContext for TaskContext {
                                 None => Offset::Stored,
                             };
                             info!(%topic, partition, ?offset, "partition assigned");
+                            self.shared.metrics.partition_assigned(
+                                &topic,
+                                partition,
+                                buffer.next_needed(),
+                            );
                             let _ = tpl.set_partition_offset(&topic, partition, offset);
                             state.parts.insert((topic, partition), buffer);
                         }
@@ -217,6 +241,7 @@ impl ConsumerContext for TaskContext {
                         warn!(topic = %key.0, partition = key.1, error = %e, "commit on revoke failed; the new owner will re-read");
                     }
                     state.parts.remove(key);
+                    self.shared.metrics.partition_revoked(&key.0, key.1);
                     info!(topic = %key.0, partition = key.1, "partition revoked");
                 }
                 let result = if cooperative {
@@ -364,12 +389,12 @@ impl TaskContext {
         };
         match outcome {
             CommitOutcome::Committed { head } => {
-                add(&m.commits, 1);
-                add(&m.records_landed, inflight.records);
+                let next = head.next;
+                let took_ms = inflight.started.elapsed().as_millis() as u64;
+                m.committed(&key.0, key.1, next, inflight.records, took_ms);
                 add(&m.bytes_landed, inflight.bytes);
                 add(&m.files_committed, inflight.files);
-                debug!(topic = %key.0, partition = key.1, start = inflight.start, end = inflight.end, records = inflight.records, files = inflight.files, elapsed_ms = inflight.started.elapsed().as_millis() as u64, "committed");
-                let next = head.next;
+                debug!(topic = %key.0, partition = key.1, start = inflight.start, end = inflight.end, records = inflight.records, files = inflight.files, elapsed_ms = took_ms, "committed");
                 if buffer.gc_tmp {
                     // The open slot's leftovers are now below the chain head: remove them.
                     let log = self.log(&key.0, key.1);
@@ -519,6 +544,7 @@ impl TaskContext {
         let cfg = &self.shared.cfg;
         let m = &self.shared.metrics;
         add(&m.records_in, 1);
+        add(&m.bytes_in, msg.payload_len() as u64);
         let now = chrono::Utc::now().timestamp_millis();
         let mut guard = self.state.lock().expect("task state");
         let state = &mut *guard;
@@ -711,6 +737,8 @@ pub(crate) fn consumer_config(cfg: &SinkConfig, brokers_override: Option<&str>) 
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000")
         .set("client.id", format!("lakeshore-{}", cfg.name))
+        // Partition end offsets for the lag shown by /metrics and the status page.
+        .set("statistics.interval.ms", "2000")
         .set_log_level(RDKafkaLogLevel::Warning);
     for (k, v) in &cfg.kafka {
         c.set(k, v);
@@ -782,7 +810,10 @@ pub fn run_task(
     while !shared.stop.load(Ordering::Relaxed) {
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(msg)) => ctx.handle(&consumer, &msg),
-            Some(Err(e)) => warn!(task = index, error = %e, "consumer error"),
+            Some(Err(e)) => {
+                add(&shared.metrics.consumer_errors, 1);
+                warn!(task = index, error = %e, "consumer error");
+            }
             None => {}
         }
         if last_tick.elapsed() >= Duration::from_millis(250) {

@@ -106,6 +106,11 @@ impl PartitionBuffer {
         self.bytes
     }
 
+    /// Files of the pending range (one per time partition it spans).
+    pub fn open_files(&self) -> usize {
+        self.files.len()
+    }
+
     /// Whether anything (even only skipped records) awaits a commit.
     pub fn has_pending(&self) -> bool {
         self.last.is_some()

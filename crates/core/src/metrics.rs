@@ -1,18 +1,32 @@
 //! What a pipeline counts, in one place: each event is logged where it happens and counted
 //! here; `/metrics` and the exit summary read these.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+
+use crate::time::format_utc;
+use crate::window::WindowResult;
+use crate::SplitId;
+
+/// Fired windows and checkpoints the status page lists.
+const HISTORY: usize = 20;
 
 macro_rules! metrics {
     ($( $field:ident : $name:literal, $kind:literal, $help:literal; )*) => {
-        /// Counters and gauges of one pipeline.
+        /// Counters and gauges of one pipeline, and the recent history the status page shows.
         #[derive(Debug)]
-        pub struct Metrics { $( #[doc = $help] pub $field: AtomicI64, )* }
+        pub struct Metrics {
+            $( #[doc = $help] pub $field: AtomicI64, )*
+            detail: Mutex<Detail>,
+        }
 
         impl Default for Metrics {
             fn default() -> Self {
-                let m = Metrics { $( $field: AtomicI64::new(0), )* };
+                let m = Metrics { $( $field: AtomicI64::new(0), )* detail: Mutex::default() };
                 m.watermark_ms.store(i64::MIN, Ordering::Relaxed);
                 m
             }
@@ -30,6 +44,17 @@ macro_rules! metrics {
                         let _ = writeln!(out, "{} {}", $name, v);
                     }
                 )*
+                if let Ok(d) = self.detail.lock() {
+                    if !d.splits.is_empty() {
+                        let _ = writeln!(out, "# HELP lakeshore_stream_split_watermark_ms The watermark of one input split (Kafka partition), epoch ms.");
+                        let _ = writeln!(out, "# TYPE lakeshore_stream_split_watermark_ms gauge");
+                        for (split, s) in &d.splits {
+                            if let Some(wm) = s.watermark {
+                                let _ = writeln!(out, "lakeshore_stream_split_watermark_ms{{split=\"{split}\"}} {wm}");
+                            }
+                        }
+                    }
+                }
                 out
             }
 
@@ -54,6 +79,146 @@ metrics! {
     checkpoint_bytes: "lakeshore_stream_checkpoint_bytes", "gauge", "Size of the last checkpoint.";
     checkpoint_duration_ms: "lakeshore_stream_checkpoint_duration_ms", "gauge", "Time the last checkpoint took (flush included).";
     last_checkpoint_unix_ms: "lakeshore_stream_last_checkpoint_unix_ms", "gauge", "When the last checkpoint was written.";
+}
+
+/// One input split, as last seen.
+#[derive(Debug, Default, Clone, Copy)]
+struct SplitStatus {
+    max_event_time: Option<i64>,
+    watermark: Option<i64>,
+}
+
+/// A checkpoint, as written.
+#[derive(Debug, Clone, Copy)]
+struct CheckpointStatus {
+    id: u64,
+    unix_ms: i64,
+    bytes: u64,
+    duration_ms: i64,
+}
+
+#[derive(Debug, Default)]
+struct Detail {
+    splits: BTreeMap<SplitId, SplitStatus>,
+    windows: VecDeque<WindowResult>,
+    checkpoints: VecDeque<CheckpointStatus>,
+}
+
+fn push_bounded<T>(q: &mut VecDeque<T>, item: T) {
+    if q.len() == HISTORY {
+        q.pop_front();
+    }
+    q.push_back(item);
+}
+
+impl Metrics {
+    /// Records the largest event time seen on each split; `bound_ms` is the out-of-orderness
+    /// (a split's own watermark is its largest time minus the bound).
+    pub fn splits_seen(&self, maxima: impl Iterator<Item = (SplitId, Option<i64>)>, bound_ms: i64) {
+        if let Ok(mut d) = self.detail.lock() {
+            for (split, max) in maxima {
+                d.splits.insert(
+                    split,
+                    SplitStatus {
+                        max_event_time: max,
+                        watermark: max.map(|m| m.saturating_sub(bound_ms).saturating_sub(1)),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Records a fired window (the most recent [`HISTORY`] are kept).
+    pub fn window_fired(&self, w: &WindowResult) {
+        if let Ok(mut d) = self.detail.lock() {
+            push_bounded(&mut d.windows, w.clone());
+        }
+    }
+
+    /// Records a written checkpoint (the most recent [`HISTORY`] are kept).
+    pub fn checkpoint_written(&self, id: u64, bytes: u64, duration_ms: i64) {
+        let unix_ms = chrono::Utc::now().timestamp_millis();
+        set(&self.checkpoint_bytes, bytes as i64);
+        set(&self.checkpoint_duration_ms, duration_ms);
+        set(&self.last_checkpoint_unix_ms, unix_ms);
+        add(&self.checkpoints, 1);
+        if let Ok(mut d) = self.detail.lock() {
+            push_bounded(
+                &mut d.checkpoints,
+                CheckpointStatus {
+                    id,
+                    unix_ms,
+                    bytes,
+                    duration_ms,
+                },
+            );
+        }
+    }
+
+    /// The `/status` document: counters, the watermark overall and per split, the latest
+    /// windows and checkpoints (newest first).
+    pub fn status(&self) -> Value {
+        let get = |a: &AtomicI64| a.load(Ordering::Relaxed);
+        let time = |ms: i64| match ms {
+            i64::MIN => Value::Null,
+            i64::MAX => json!("end of input"),
+            t => json!(format_utc(t)),
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let last_ckpt = get(&self.last_checkpoint_unix_ms);
+        let mut doc = json!({
+            "watermark": time(get(&self.watermark_ms)),
+            "records_in": get(&self.records_in),
+            "windows_emitted": get(&self.windows_emitted),
+            "window_updates": get(&self.window_updates),
+            "open_windows": get(&self.open_windows),
+            "late_records": get(&self.late_records),
+            "bad_records": get(&self.bad_records),
+            "checkpoints": get(&self.checkpoints),
+            "checkpoint_age_seconds": if last_ckpt > 0 { json!((now - last_ckpt) / 1000) } else { Value::Null },
+            "checkpoint_bytes": get(&self.checkpoint_bytes),
+        });
+        if let Ok(d) = self.detail.lock() {
+            doc["splits"] = d
+                .splits
+                .iter()
+                .map(|(split, s)| {
+                    json!({
+                        "split": split,
+                        "max_event_time": s.max_event_time.map(format_utc),
+                        "watermark": s.watermark.map(format_utc),
+                    })
+                })
+                .collect();
+            doc["recent_windows"] = d
+                .windows
+                .iter()
+                .rev()
+                .map(|w| {
+                    json!({
+                        "window_start": format_utc(w.start),
+                        "key": w.key,
+                        "count": w.value,
+                        "update": w.update,
+                    })
+                })
+                .collect();
+            doc["checkpoint_history"] = d
+                .checkpoints
+                .iter()
+                .rev()
+                .map(|c| {
+                    json!({
+                        "id": c.id,
+                        "written": format_utc(c.unix_ms),
+                        "bytes": c.bytes,
+                        "duration_ms": c.duration_ms,
+                    })
+                })
+                .collect();
+        }
+        doc
+    }
 }
 
 /// Adds `n` to a counter.

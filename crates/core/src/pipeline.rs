@@ -237,8 +237,11 @@ impl Pipeline {
             if r.update {
                 metrics::add(&self.metrics.window_updates, 1);
             }
+            self.metrics.window_fired(&r);
         }
         metrics::set(&self.metrics.watermark_ms, self.watermarks.current());
+        self.metrics
+            .splits_seen(self.watermarks.split_maxima(), self.watermarks.bound_ms());
         metrics::set(
             &self.metrics.open_windows,
             self.windows.open_windows() as i64,
@@ -268,13 +271,7 @@ impl Pipeline {
         *next_id += 1;
         summary.checkpoints += 1;
         let took = started.elapsed().as_millis() as i64;
-        metrics::add(&self.metrics.checkpoints, 1);
-        metrics::set(&self.metrics.checkpoint_bytes, bytes as i64);
-        metrics::set(&self.metrics.checkpoint_duration_ms, took);
-        metrics::set(
-            &self.metrics.last_checkpoint_unix_ms,
-            chrono::Utc::now().timestamp_millis(),
-        );
+        self.metrics.checkpoint_written(ckpt.id, bytes, took);
         tracing::debug!(id = ckpt.id, bytes, took_ms = took, watermark = %fmt_wm(ckpt.watermarks.current), "checkpoint written");
         Ok(())
     }

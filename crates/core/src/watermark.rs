@@ -216,6 +216,12 @@ impl Watermarks {
         }
     }
 
+    /// The out-of-orderness bound: a split's own watermark is its largest time minus this,
+    /// minus 1 ms.
+    pub fn bound_ms(&self) -> i64 {
+        self.bound_ms
+    }
+
     /// Largest event time seen per split (for metrics and the status page).
     pub fn split_maxima(&self) -> impl Iterator<Item = (SplitId, Option<i64>)> + '_ {
         self.splits.iter().map(|(k, s)| (*k, s.max_ts))
