@@ -132,7 +132,10 @@ pub fn run(args: &DemoArgs, dir: &DemoDir, rt: &tokio::runtime::Runtime) -> anyh
     let today = Utc::now().date_naive();
     let day = args.day.unwrap_or(today - chrono::Days::new(1));
     if day >= today {
-        bail!("--day {day}: the simulated day must be before today ({today}), so that it can end");
+        return Err(crate::ConfigProblem(format!(
+            "--day {day}: the simulated day must be before today ({today}), so that it can end"
+        ))
+        .into());
     }
     let day_start = Utc
         .from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())

@@ -113,20 +113,26 @@ fn render_value(page: &mut String, v: &Value) {
             continue;
         };
         let _ = write!(page, "<table id=\"{}\"><tr>", escape(k));
-        for col in first.keys() {
+        // What identifies a row comes first.
+        let mut columns: Vec<&String> = first.keys().collect();
+        columns.sort_by_key(|c| LEADING.iter().position(|l| l == c).unwrap_or(LEADING.len()));
+        for col in &columns {
             let _ = write!(page, "<th>{}</th>", escape(col));
         }
         page.push_str("</tr>");
         for row in rows {
             page.push_str("<tr>");
-            for col in first.keys() {
-                let _ = write!(page, "<td>{}</td>", escape(&scalar(&row[col])));
+            for col in &columns {
+                let _ = write!(page, "<td>{}</td>", escape(&scalar(&row[col.as_str()])));
             }
             page.push_str("</tr>");
         }
         page.push_str("</table>");
     }
 }
+
+/// Columns shown first, in this order (the rest follow alphabetically).
+const LEADING: [&str; 6] = ["topic", "partition", "split", "id", "window_start", "key"];
 
 fn scalar(v: &Value) -> String {
     match v {
@@ -164,7 +170,7 @@ async fn serve(addr: String, status: Arc<Status>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("cannot listen on {addr} for the status page and /metrics"))?;
-    tracing::info!(addr = %listener.local_addr()?, "serving the status page at /, /status and /metrics");
+    tracing::info!(addr = %listener.local_addr()?, "serving /metrics, /status and the status page (/)");
     loop {
         let (mut sock, _) = listener.accept().await?;
         let status = status.clone();
@@ -212,6 +218,6 @@ mod tests {
             page.contains("<td id=\"watermark\">&lt;now&gt;</td>"),
             "{page}"
         );
-        assert!(page.contains("<table id=\"partitions\"><tr><th>lag</th><th>topic</th></tr><tr><td>3</td><td>a&amp;b</td></tr></table>"), "{page}");
+        assert!(page.contains("<table id=\"partitions\"><tr><th>topic</th><th>lag</th></tr><tr><td>a&amp;b</td><td>3</td></tr></table>"), "{page}");
     }
 }

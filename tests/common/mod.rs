@@ -365,23 +365,33 @@ pub fn eventually_or(timeout: Duration, what: &str, land: &Land, mut f: impl FnM
     }
 }
 
-/// GETs /metrics from the address the process logged.
-pub fn metrics_text(land: &Land) -> String {
-    use std::io::{Read, Write};
+/// The address of the status server, from the process's log.
+pub fn status_addr(land: &Land) -> String {
     let log = land.log_text();
-    let addr = log
-        .lines()
+    log.lines()
         .find(|l| l.contains("serving /metrics"))
         .and_then(|l| l.split("addr=").nth(1))
         .map(|a| a.split_whitespace().next().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no metrics address in log:\n{log}"));
-    let mut sock = std::net::TcpStream::connect(&addr).unwrap();
-    sock.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap_or_else(|| panic!("no status address in log:\n{log}"))
+}
+
+/// GETs `path` from `addr`; returns the body of a 200 answer.
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
         .unwrap();
     let mut text = String::new();
     sock.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
-    text
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// GETs /metrics from the address the process logged.
+pub fn metrics_text(land: &Land) -> String {
+    http_get(&status_addr(land), "/metrics")
 }
 
 /// The value of one counter on /metrics.
