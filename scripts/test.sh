@@ -34,6 +34,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+"$SCRIPTS/install-deps.sh" test
 "$SCRIPTS/services.sh" up
 # shellcheck source=/dev/null
 source "$LAKESHORE_RUN/env"

@@ -267,7 +267,12 @@ impl Publisher {
         }
         let producer = config
             .create_with_context(Counting(deliveries.clone()))
-            .map_err(|e| anyhow::anyhow!("cannot create a producer for {brokers}: {e}"))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create a producer for {brokers}: {}",
+                    lakeshore_kafka::describe(&e)
+                )
+            })?;
         Ok(Publisher {
             producer,
             deliveries,

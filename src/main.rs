@@ -456,6 +456,10 @@ fn main() -> ExitCode {
         std::env::remove_var(var);
     }
     let cli = Cli::parse();
+    if std::env::var_os("LAKESHORE_PARSE_ONLY").is_some() {
+        // The docs check (tests/docs.rs): the command line is valid; run nothing.
+        return ExitCode::SUCCESS;
+    }
     if let Command::Demo(args) = &cli.command {
         return exit_status(demo(args, cli.log_format));
     }

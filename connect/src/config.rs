@@ -446,7 +446,7 @@ impl SinkConfig {
         self.kafka
             .iter()
             .map(|(k, v)| {
-                let v = if is_secret(k) {
+                let v = if lakeshore_kafka::is_secret(k) {
                     "[redacted]".into()
                 } else {
                     v.clone()
@@ -455,21 +455,6 @@ impl SinkConfig {
             })
             .collect()
     }
-}
-
-/// Whether a key holds a secret (password, key material, JAAS config).
-pub fn is_secret(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    [
-        "password",
-        "secret",
-        "jaas",
-        "token",
-        "key.pem",
-        "keystore.key",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
 }
 
 fn parse_num<'a, T: std::str::FromStr>(

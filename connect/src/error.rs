@@ -44,7 +44,7 @@ pub enum SinkError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// The Kafka client failed.
-    #[error("kafka {context}: {source}")]
+    #[error("kafka {context}: {}", lakeshore_kafka::describe(source))]
     Kafka {
         /// What we were doing.
         context: String,

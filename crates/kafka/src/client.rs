@@ -29,6 +29,42 @@ impl ClientOptions {
     }
 }
 
+/// Whether a librdkafka (or Kafka Connect) setting holds a secret: a password, key
+/// material, a JAAS config, a token. Its value is never printed.
+pub fn is_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "jaas",
+        "token",
+        "key.pem",
+        "keystore.key",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+/// `key=value` for logs, the value replaced when [`is_secret`].
+pub fn redacted(key: &str, value: &str) -> String {
+    if is_secret(key) {
+        format!("{key}=[redacted]")
+    } else {
+        format!("{key}={value}")
+    }
+}
+
+/// A client error for people. librdkafka's configuration errors repeat the value they
+/// refused — possibly a password — so those keep the key and drop the value.
+pub fn describe(e: &rdkafka::error::KafkaError) -> String {
+    match e {
+        rdkafka::error::KafkaError::ClientConfig(_, desc, key, _) => {
+            format!("client config error: {desc} (setting `{key}`)")
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Routes librdkafka's logs and errors to `tracing`, without the noise: the end of a partition
 /// is news to the source (it asks for it), not an error.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,3 +92,27 @@ impl rdkafka::ClientContext for Logged {
 }
 
 impl rdkafka::consumer::ConsumerContext for Logged {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_never_repeat_the_value() {
+        let Err(err) = ClientConfig::new()
+            .set("sasl.oauthbearer.tokn", "tok-123")
+            .create::<rdkafka::producer::BaseProducer>()
+        else {
+            panic!("an unknown setting was accepted");
+        };
+        assert!(
+            err.to_string().contains("tok-123"),
+            "librdkafka repeats it: {err}"
+        );
+        let text = describe(&err);
+        assert!(!text.contains("tok-123"), "{text}");
+        assert!(text.contains("sasl.oauthbearer.tokn"), "{text}");
+        assert_eq!(redacted("sasl.password", "x"), "sasl.password=[redacted]");
+        assert_eq!(redacted("sasl.username", "svc"), "sasl.username=svc");
+    }
+}

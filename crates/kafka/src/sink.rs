@@ -132,7 +132,7 @@ impl KafkaSink {
         );
         CoreError::Sink {
             what: format!("kafka topic {} ({what})", self.opts.topic),
-            reason: e.to_string(),
+            reason: crate::describe(&e),
             retryable,
         }
     }

@@ -70,7 +70,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 fn kafka_err(what: String, e: KafkaError) -> CoreError {
     CoreError::Source {
         what,
-        reason: e.to_string(),
+        reason: crate::describe(&e),
         retryable: true,
     }
 }
