@@ -137,6 +137,26 @@ impl KafkaSink {
         }
     }
 
+    /// A field of the restored checkpoint's sink state: absent is `None` (a checkpoint
+    /// written before the field existed); present but unreadable is an error naming it — a
+    /// damaged checkpoint must not silently turn into "nothing was written".
+    fn restored_field<T: serde::de::DeserializeOwned>(
+        &self,
+        restored: Option<&serde_json::Value>,
+        field: &str,
+    ) -> Result<Option<T>> {
+        let Some(value) = restored.and_then(|v| v.get(field)) else {
+            return Ok(None);
+        };
+        serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|e| CoreError::Sink {
+                what: format!("kafka topic {} (restoring the checkpoint)", self.opts.topic),
+                reason: format!("its sink field `{field}` is damaged: {e}; restore an older checkpoint or remove this one to start over"),
+                retryable: false,
+            })
+    }
+
     fn producer(&self) -> &BaseProducer<Context> {
         self.producer.as_ref().expect("open() before use")
     }
@@ -313,12 +333,9 @@ impl Sink for KafkaSink {
                 .begin_transaction()
                 .map_err(|e| self.err("begin transaction", e))?;
         }
-        let from: Option<BTreeMap<i32, i64>> = restored
-            .and_then(|v| v.get("offsets"))
-            .and_then(|v| serde_json::from_value(v.clone()).ok());
-        let pending: Vec<(Vec<u8>, Vec<u8>, u32)> = restored
-            .and_then(|v| v.get("pending"))
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+        let from: Option<BTreeMap<i32, i64>> = self.restored_field(restored, "offsets")?;
+        let pending: Vec<(Vec<u8>, Vec<u8>, u32)> = self
+            .restored_field(restored, "pending")?
             .unwrap_or_default();
         if !pending.is_empty() {
             tracing::info!(

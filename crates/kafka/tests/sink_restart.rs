@@ -122,3 +122,26 @@ fn a_checkpoint_taken_mid_replay_still_recognises_what_the_replay_has_to_produce
     assert_eq!(run3.skipped(), 3, "minutes 1..3 were written by run 1");
     assert_eq!(records_in(&brokers, &topic), 5, "every minute exactly once");
 }
+
+#[test]
+fn a_damaged_checkpoint_is_refused_naming_the_field() {
+    // Refused before any broker round trip: no broker needed.
+    for (field, damaged) in [
+        (
+            "pending",
+            serde_json::json!({"offsets": {"0": 3}, "pending": "not a list"}),
+        ),
+        (
+            "offsets",
+            serde_json::json!({"offsets": [1, 2], "pending": []}),
+        ),
+    ] {
+        let mut s = sink("127.0.0.1:9", "analytics.flink");
+        let err = s.open(Some(&damaged)).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("`{field}` is damaged")),
+            "{field}: {err}"
+        );
+        assert!(err.contains("analytics.flink"), "{err}");
+    }
+}
