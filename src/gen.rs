@@ -241,6 +241,8 @@ pub struct Publisher {
     pub deliveries: Arc<Deliveries>,
     /// Records handed to the producer, per topic of [`TOPICS`].
     pub sent: [u64; 3],
+    /// Put before each topic name (load tests on a shared cluster).
+    topic_prefix: String,
 }
 
 impl std::fmt::Debug for Publisher {
@@ -277,12 +279,26 @@ impl Publisher {
             producer,
             deliveries,
             sent: [0; 3],
+            topic_prefix: String::new(),
         })
+    }
+
+    /// Publishes to `<prefix><topic>` instead of the platform's topic names.
+    pub fn with_topic_prefix(mut self, prefix: &str) -> Self {
+        self.topic_prefix = prefix.to_string();
+        self
     }
 
     /// Hands `event` to the producer, waiting while its queue is full.
     pub fn send(&mut self, event: &Event) -> anyhow::Result<()> {
-        let mut record = BaseRecord::to(event.topic)
+        let prefixed;
+        let topic = if self.topic_prefix.is_empty() {
+            event.topic
+        } else {
+            prefixed = format!("{}{}", self.topic_prefix, event.topic);
+            &prefixed
+        };
+        let mut record = BaseRecord::to(topic)
             .key(&event.key)
             .payload(&event.value)
             .timestamp(event.timestamp_ms);
@@ -296,7 +312,7 @@ impl Publisher {
                     record = back;
                     std::thread::sleep(Duration::from_millis(5));
                 }
-                Err((e, _)) => anyhow::bail!("cannot produce to {}: {e}", event.topic),
+                Err((e, _)) => anyhow::bail!("cannot produce to {topic}: {e}"),
             }
         }
         if let Some(i) = TOPICS.iter().position(|t| *t == event.topic) {
@@ -357,6 +373,11 @@ pub struct GenArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
+    /// Put this before each topic name, e.g. `loadtest.` publishes to
+    /// `loadtest.documents.raw`, ... (the topics must exist or be auto-created).
+    #[arg(long, default_value = "")]
+    pub topic_prefix: String,
+
     /// Extra librdkafka setting, e.g. `security.protocol=SASL_SSL` (repeatable).
     #[arg(long = "kafka-option", value_name = "KEY=VALUE")]
     pub kafka_options: Vec<String>,
@@ -377,7 +398,8 @@ pub fn key_values(options: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 /// Publishes at `args.rate` until the duration is over or `stop` is set; returns the
 /// publisher (its counts) after flushing.
 pub fn run(args: &GenArgs, stop: &std::sync::atomic::AtomicBool) -> anyhow::Result<Publisher> {
-    let mut publisher = Publisher::new(&args.brokers, &key_values(&args.kafka_options)?)?;
+    let mut publisher = Publisher::new(&args.brokers, &key_values(&args.kafka_options)?)?
+        .with_topic_prefix(&args.topic_prefix);
     let mut generator = Generator::new(args.seed, args.late_percent);
     let started = Instant::now();
     let rate = f64::from(args.rate.max(1));

@@ -413,8 +413,9 @@ fn generate(args: &gen::GenArgs) -> anyhow::Result<()> {
     let stop = stop_on_signals(&rt);
     let publisher = gen::run(args, &stop)?;
     let [documents, chunks, embeddings] = publisher.sent;
+    let p = &args.topic_prefix;
     println!(
-        "published documents.raw={documents} chunks.processed={chunks} embeddings.ready={embeddings} to {}",
+        "published {p}documents.raw={documents} {p}chunks.processed={chunks} {p}embeddings.ready={embeddings} to {}",
         args.brokers
     );
     Ok(())
