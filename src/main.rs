@@ -189,10 +189,11 @@ fn init_logging(format: Option<LogFormat>, file: Option<std::fs::File>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAKESHORE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let terminal = file.is_none() && std::io::stderr().is_terminal();
-    let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(match file {
-        Some(f) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(f)),
-        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
-    });
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+    let writer = match file {
+        Some(f) => BoxMakeWriter::new(std::sync::Mutex::new(f)),
+        None => BoxMakeWriter::new(std::io::stderr),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -461,12 +462,14 @@ fn main() -> ExitCode {
         // The docs check (tests/docs.rs): the command line is valid; run nothing.
         return ExitCode::SUCCESS;
     }
-    if let Command::Demo(args) = &cli.command {
-        return exit_status(demo(args, cli.log_format));
-    }
+    let command = match cli.command {
+        // The demo logs to a file in its directory: its terminal output is the show.
+        Command::Demo(args) => return exit_status(demo(&args, cli.log_format)),
+        other => other,
+    };
     init_logging(cli.log_format, None);
-    let result = match cli.command {
-        Command::Demo(_) => unreachable!("handled above"),
+    let result = match command {
+        Command::Demo(_) => Ok(()),
         Command::Gen(args) => generate(&args),
         Command::CheckConfig(args) => check_config(args),
         Command::Land(args) => land(args),
