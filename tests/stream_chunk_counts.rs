@@ -197,6 +197,31 @@ fn golden_windows_like_flink() {
     eventually_or(Duration::from_secs(60), "10:00 windows", &job, || {
         read_topic(&brokers, &out).len() >= 2
     });
+    // /status: every record of partitions 0 and 1 read (lag 0, from the consumer's
+    // statistics), their own watermarks, and the windows just fired.
+    let addr = status_addr(&job);
+    eventually_or(
+        Duration::from_secs(30),
+        "per-partition lag on /status",
+        &job,
+        || {
+            let status: serde_json::Value =
+                serde_json::from_str(&http_get(&addr, "/status")).unwrap();
+            let splits = status["stream"]["splits"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let split = |n: i64| splits.iter().find(|s| s["split"] == n).cloned();
+            split(0).is_some_and(|s| s["lag"] == 0 && s["watermark"] == "2026-11-21T10:01:04.999")
+                && split(1).is_some_and(|s| s["lag"] == 0)
+                && status["stream"]["recent_windows"]
+                    .as_array()
+                    .is_some_and(|w| w.len() >= 2)
+        },
+    );
+    assert!(
+        http_get(&addr, "/metrics").contains("lakeshore_stream_split_lag_records{split=\"0\"} 0\n")
+    );
     eventually_or(
         Duration::from_secs(60),
         "10:00 windows (lateness)",

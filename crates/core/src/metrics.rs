@@ -53,6 +53,13 @@ macro_rules! metrics {
                                 let _ = writeln!(out, "lakeshore_stream_split_watermark_ms{{split=\"{split}\"}} {wm}");
                             }
                         }
+                        let _ = writeln!(out, "# HELP lakeshore_stream_split_lag_records Records of one input split (Kafka partition) not read yet.");
+                        let _ = writeln!(out, "# TYPE lakeshore_stream_split_lag_records gauge");
+                        for (split, s) in &d.splits {
+                            if let Some(lag) = s.lag {
+                                let _ = writeln!(out, "lakeshore_stream_split_lag_records{{split=\"{split}\"}} {lag}");
+                            }
+                        }
                     }
                 }
                 out
@@ -86,6 +93,7 @@ metrics! {
 struct SplitStatus {
     max_event_time: Option<i64>,
     watermark: Option<i64>,
+    lag: Option<i64>,
 }
 
 /// A checkpoint, as written.
@@ -117,13 +125,18 @@ impl Metrics {
     pub fn splits_seen(&self, maxima: impl Iterator<Item = (SplitId, Option<i64>)>, bound_ms: i64) {
         if let Ok(mut d) = self.detail.lock() {
             for (split, max) in maxima {
-                d.splits.insert(
-                    split,
-                    SplitStatus {
-                        max_event_time: max,
-                        watermark: max.map(|m| m.saturating_sub(bound_ms).saturating_sub(1)),
-                    },
-                );
+                let s = d.splits.entry(split).or_default();
+                s.max_event_time = max;
+                s.watermark = max.map(|m| m.saturating_sub(bound_ms).saturating_sub(1));
+            }
+        }
+    }
+
+    /// Records each split's backlog (records not read yet).
+    pub fn splits_backlog(&self, backlog: Vec<(SplitId, i64)>) {
+        if let Ok(mut d) = self.detail.lock() {
+            for (split, lag) in backlog {
+                d.splits.entry(split).or_default().lag = Some(lag);
             }
         }
     }
@@ -187,6 +200,7 @@ impl Metrics {
                         "split": split,
                         "max_event_time": s.max_event_time.map(format_utc),
                         "watermark": s.watermark.map(format_utc),
+                        "lag": s.lag,
                     })
                 })
                 .collect();

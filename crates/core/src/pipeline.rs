@@ -242,6 +242,7 @@ impl Pipeline {
         metrics::set(&self.metrics.watermark_ms, self.watermarks.current());
         self.metrics
             .splits_seen(self.watermarks.split_maxima(), self.watermarks.bound_ms());
+        self.metrics.splits_backlog(self.source.backlog());
         metrics::set(
             &self.metrics.open_windows,
             self.windows.open_windows() as i64,

@@ -93,6 +93,37 @@ impl rdkafka::ClientContext for Logged {
 
 impl rdkafka::consumer::ConsumerContext for Logged {}
 
+/// [`Logged`], plus each partition's end offset from librdkafka's statistics (every
+/// `statistics.interval.ms`), for the lag a source reports.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EndOffsets(
+    pub std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<i32, i64>>>,
+);
+
+impl rdkafka::ClientContext for EndOffsets {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        Logged.log(level, fac, message);
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        Logged.error(error, reason);
+    }
+
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        if let Ok(mut ends) = self.0.lock() {
+            for t in statistics.topics.values() {
+                for (p, s) in &t.partitions {
+                    if *p >= 0 && s.hi_offset >= 0 {
+                        ends.insert(*p, s.hi_offset);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for EndOffsets {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

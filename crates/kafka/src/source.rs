@@ -9,7 +9,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::client::{ClientOptions, Logged};
+use crate::client::{ClientOptions, EndOffsets};
 
 /// Where a job without a checkpoint starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,9 @@ pub struct KafkaSourceOptions {
 /// One split per partition of `topic`.
 pub struct KafkaSource {
     opts: KafkaSourceOptions,
-    consumer: Option<BaseConsumer<Logged>>,
+    consumer: Option<BaseConsumer<EndOffsets>>,
+    /// Partition end offsets, from the consumer's statistics.
+    ends: EndOffsets,
     decoder: RecordDecoder,
     /// Next offset to read, per partition.
     positions: BTreeMap<i32, i64>,
@@ -89,10 +91,11 @@ impl KafkaSource {
             pending: VecDeque::new(),
             ended: false,
             last_error: None,
+            ends: EndOffsets::default(),
         }
     }
 
-    fn consumer(&self) -> &BaseConsumer<Logged> {
+    fn consumer(&self) -> &BaseConsumer<EndOffsets> {
         self.consumer.as_ref().expect("open() before use")
     }
 
@@ -141,7 +144,7 @@ impl KafkaSource {
         self.consumer = consumer;
     }
 
-    fn check_finished_with(&mut self, consumer: Option<&BaseConsumer<Logged>>, partition: i32) {
+    fn check_finished_with(&mut self, consumer: Option<&BaseConsumer<EndOffsets>>, partition: i32) {
         if let Some(stop) = self.stops.get(&partition) {
             let done = self.positions.get(&partition).is_some_and(|p| p >= stop);
             let was = self.finished.insert(partition, done).unwrap_or(false);
@@ -176,7 +179,7 @@ impl Source for KafkaSource {
     }
 
     fn open(&mut self, restored: Option<&serde_json::Value>) -> Result<Vec<SplitId>> {
-        let consumer: BaseConsumer<Logged> = self
+        let consumer: BaseConsumer<EndOffsets> = self
             .opts
             .client
             .config(&[
@@ -187,8 +190,10 @@ impl Source for KafkaSource {
                 ("auto.offset.reset", "earliest"),
                 ("fetch.wait.max.ms", "100"),
                 ("queued.max.messages.kbytes", "16384"),
+                // Partition end offsets for the lag on /metrics and the status page.
+                ("statistics.interval.ms", "2000"),
             ])
-            .create_with_context(Logged)
+            .create_with_context(self.ends.clone())
             .map_err(|e| kafka_err(self.what(), e))?;
         let md = consumer
             .fetch_metadata(Some(&self.opts.topic), TIMEOUT)
@@ -312,6 +317,16 @@ impl Source for KafkaSource {
         }
     }
 
+    fn backlog(&self) -> Vec<(SplitId, i64)> {
+        let Ok(ends) = self.ends.0.lock() else {
+            return Vec::new();
+        };
+        self.positions
+            .iter()
+            .filter_map(|(p, next)| Some((*p as SplitId, (ends.get(p)? - next).max(0))))
+            .collect()
+    }
+
     fn locate(&self, split: SplitId, position: i64) -> String {
         format!("{}[{split}]@{position}", self.opts.topic)
     }
@@ -338,7 +353,7 @@ impl KafkaSource {
     }
 
     /// Reads up to a batch worth of records, queueing batches and finished splits.
-    fn read(&mut self, consumer: &BaseConsumer<Logged>, timeout: Duration) -> Result<()> {
+    fn read(&mut self, consumer: &BaseConsumer<EndOffsets>, timeout: Duration) -> Result<()> {
         let mut current: Option<i32> = None;
         let mut wait = timeout;
         while self.decoder.len() < self.opts.batch_records {

@@ -58,6 +58,12 @@ pub trait Source: Send {
     /// so that lag shows in the usual tools). Default: nothing.
     fn checkpointed(&mut self, _snapshot: &serde_json::Value) {}
 
+    /// Records not read yet per split (Kafka: end offset − position), for the status page
+    /// and `/metrics`. Default: unknown (empty).
+    fn backlog(&self) -> Vec<(SplitId, i64)> {
+        Vec::new()
+    }
+
     /// For people: where a record is, e.g. `embeddings.ready[3]@1234`.
     fn locate(&self, split: SplitId, position: i64) -> String {
         format!("split {split} position {position}")
