@@ -61,7 +61,7 @@ pub struct DemoArgs {
     /// Also serve the status page (`/`), `/status` and `/metrics` of the landing and the
     /// chunk-count job here while the demo runs, e.g. 127.0.0.1:9464.
     #[arg(long)]
-    pub status_addr: Option<String>,
+    pub metrics_addr: Option<String>,
 
     /// Seed of the traffic generator.
     #[arg(long, default_value_t = 42)]
@@ -235,7 +235,7 @@ pub fn run(args: &DemoArgs, dir: &DemoDir, rt: &tokio::runtime::Runtime) -> anyh
                 lakeshore_jobs::stream::chunk_counts::run(&stream_args, handle, &stop, metrics)
             })?
     };
-    if let Some(addr) = &args.status_addr {
+    if let Some(addr) = &args.metrics_addr {
         let status = Arc::new(Status {
             landing: Some(land_metrics.clone()),
             stream: Some(stream_metrics.clone()),

@@ -98,7 +98,7 @@ enum Command {
     #[command(after_help = "Examples:
   lakeshore demo
   # Keep the data and the commands to explore it; watch the status page meanwhile:
-  lakeshore demo --keep --status-addr 127.0.0.1:9464 --publish-over 60s")]
+  lakeshore demo --keep --metrics-addr 127.0.0.1:9464 --publish-over 60s")]
     Demo(Box<demo::DemoArgs>),
 
     /// Publish synthetic document-AI traffic (documents, chunks, 1536-float embeddings,

@@ -172,7 +172,16 @@ async fn serve(addr: String, status: Arc<Status>) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr} for the status page and /metrics"))?;
     tracing::info!(addr = %listener.local_addr()?, "serving /metrics, /status and the status page (/)");
     loop {
-        let (mut sock, _) = listener.accept().await?;
+        // A failed accept (e.g. out of file descriptors) is that client's problem, not the
+        // server's: log it, breathe, go on.
+        let mut sock = match listener.accept().await {
+            Ok((sock, _)) => sock,
+            Err(e) => {
+                tracing::warn!(error = %e, "status server: cannot accept a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         let status = status.clone();
         tokio::spawn(async move {
             let mut req = [0u8; 2048];

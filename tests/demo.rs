@@ -196,7 +196,7 @@ fn status_page_in_chromium_shows_both_jobs_live() {
     let addr = format!("127.0.0.1:{port}");
     let mut demo = lakeshore()
         .args(["demo", "--documents", "600", "--publish-over", "25s"])
-        .args(["--status-addr", &addr, "--dir"])
+        .args(["--metrics-addr", &addr, "--dir"])
         .arg(dir.path().join("demo"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
