@@ -3,9 +3,13 @@
 //! records and the daily report count the same embeddings) and against what it left on
 //! disk; while it runs, its status page is loaded in headless Chromium.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{chromium_available, free_local_addr, headless_chromium};
 
 fn lakeshore() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lakeshore"));
@@ -142,38 +146,6 @@ fn demo_refuses_a_day_that_has_not_ended_and_removes_its_temp_dir() {
     assert!(stderr.contains("must be before today"), "{stderr}");
 }
 
-/// Headless Chromium, or `None` to skip (an error when services are required, as in CI).
-fn chromium() -> bool {
-    let found = Command::new("chromium")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var("LAKESHORE_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("chromium is not installed (apt-get install chromium; .ci/run does it)");
-    }
-    found
-}
-
-fn browser(args: &[&str]) -> String {
-    let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-        ])
-        .args(args)
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn cell(html: &str, section: &str, id: &str) -> i64 {
     let section = html
         .split(&format!("<section id=\"{section}\">"))
@@ -184,16 +156,11 @@ fn cell(html: &str, section: &str, id: &str) -> i64 {
 
 #[test]
 fn status_page_in_chromium_shows_both_jobs_live() {
-    if !chromium() {
+    if !chromium_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_local_addr();
     let mut demo = lakeshore()
         .args(["demo", "--documents", "600", "--publish-over", "25s"])
         .args(["--metrics-addr", &addr, "--dir"])
@@ -210,7 +177,7 @@ fn status_page_in_chromium_shows_both_jobs_live() {
             "status page never came up"
         );
         if std::net::TcpStream::connect(&addr).is_ok() {
-            let page = browser(&["--dump-dom", &url]);
+            let page = headless_chromium(&["--dump-dom", &url]);
             if page.contains("<section id=\"stream\">")
                 && cell(&page, "landing", "records_consumed") > 0
             {
@@ -226,7 +193,7 @@ fn status_page_in_chromium_shows_both_jobs_live() {
     );
     assert!(first.contains("<table id=\"partitions\">"), "{first}");
     std::thread::sleep(Duration::from_secs(4));
-    let second = browser(&["--dump-dom", &url]);
+    let second = headless_chromium(&["--dump-dom", &url]);
     for (section, id) in [("landing", "records_consumed"), ("stream", "records_in")] {
         assert!(
             cell(&second, section, id) > cell(&first, section, id),
@@ -237,7 +204,7 @@ fn status_page_in_chromium_shows_both_jobs_live() {
 
     // A screenshot for the docs (LAKESHORE_UPDATE_SCREENSHOT=1 writes docs/status-page.png).
     let shot = dir.path().join("status.png");
-    browser(&[
+    headless_chromium(&[
         &format!("--screenshot={}", shot.display()),
         "--window-size=1100,1500",
         &url,

@@ -3,8 +3,12 @@
 //! a broker), not `/status` or `/metrics`. No services needed: the broker address is a
 //! closed port.
 
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::Duration;
+
+use common::{free_local_addr, Land};
 
 const SECRETS: [&str; 4] = ["hunter2-sasl", "jaas-pw-77", "keypass-99", "oauth-tok-5"];
 
@@ -63,28 +67,17 @@ fn check_config_redacts_every_secret() {
 }
 
 /// Runs `lakeshore <args>` at debug level for a few seconds against a closed port, reads
-/// its status server meanwhile, stops it with SIGTERM; returns everything it printed and
-/// served.
+/// its status server meanwhile, stops it with SIGTERM (killed if still running after 20 s);
+/// returns everything it printed and served.
 fn run_briefly(args: &[String], json: bool) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let log = dir.path().join("log");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lakeshore"));
-    cmd.args(args)
-        .args(["--metrics-addr", &addr])
-        .env("LAKESHORE_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap());
+    let addr = free_local_addr();
+    let mut args = args.to_vec();
+    args.extend(["--metrics-addr".to_string(), addr.clone()]);
     if json {
-        cmd.args(["--log-format", "json"]);
+        args.extend(["--log-format".to_string(), "json".to_string()]);
     }
-    let mut child = cmd.spawn().unwrap();
+    let run = Land::spawn_at_level(dir.path(), &args, "debug");
     std::thread::sleep(Duration::from_secs(4));
     let mut served = String::new();
     for path in ["/status", "/metrics", "/"] {
@@ -97,32 +90,11 @@ fn run_briefly(args: &[String], json: bool) -> String {
     assert!(
         served.contains("HTTP/1.1 200 OK"),
         "no status server: {}",
-        std::fs::read_to_string(&log).unwrap()
+        run.log_text()
     );
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    if child.wait_timeout_secs(20).is_none() {
-        let _ = child.kill();
-    }
+    let log = run.log.clone();
+    let _ = run.stop_within(Duration::from_secs(20));
     std::fs::read_to_string(&log).unwrap() + &served
-}
-
-trait WaitTimeout {
-    fn wait_timeout_secs(&mut self, secs: u64) -> Option<std::process::ExitStatus>;
-}
-
-impl WaitTimeout for std::process::Child {
-    fn wait_timeout_secs(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
-        for _ in 0..secs * 10 {
-            if let Ok(Some(status)) = self.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        None
-    }
 }
 
 #[test]

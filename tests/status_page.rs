@@ -8,37 +8,9 @@ use std::time::Duration;
 
 use common::*;
 
-/// Headless Chromium, or `None` to skip (an error when services are required, as in CI).
-fn chromium() -> Option<&'static str> {
-    let found = std::process::Command::new("chromium")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var("LAKESHORE_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("chromium is not installed (apt-get install chromium; .ci/run does it)");
-    }
-    found.then_some("chromium")
-}
-
 /// The page as the browser rendered it.
 fn dump_dom(url: &str) -> String {
-    let out = std::process::Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--dump-dom",
-            url,
-        ])
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    headless_chromium(&["--dump-dom", url])
 }
 
 /// The text of `<td id="{id}">…</td>`.
@@ -54,7 +26,9 @@ fn cell(html: &str, id: &str) -> String {
 #[test]
 fn metrics_status_and_page_follow_the_landing() {
     let Some(brokers) = brokers() else { return };
-    let Some(_) = chromium() else { return };
+    if !chromium_available() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let topic = unique("status");
     create_topics(&brokers, &[&topic], 2);

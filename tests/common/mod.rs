@@ -145,8 +145,15 @@ pub struct Land {
 }
 
 impl Land {
-    /// Starts `lakeshore <args>` with its log in `dir`.
+    /// Starts `lakeshore <args>` with its log in `dir`, at the level `LAKESHORE_TEST_LOG`
+    /// says (default `info`).
     pub fn spawn(dir: &std::path::Path, args: &[String]) -> Land {
+        let level = std::env::var("LAKESHORE_TEST_LOG").unwrap_or_else(|_| "info".into());
+        Land::spawn_at_level(dir, args, &level)
+    }
+
+    /// Starts `lakeshore <args>` with its log in `dir`, logging at `level`.
+    pub fn spawn_at_level(dir: &std::path::Path, args: &[String], level: &str) -> Land {
         std::fs::create_dir_all(dir).unwrap();
         let n = std::fs::read_dir(dir).unwrap().count();
         let log = dir.join(format!(
@@ -155,10 +162,7 @@ impl Land {
         ));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_lakeshore"));
         cmd.args(args)
-            .env(
-                "LAKESHORE_LOG",
-                std::env::var("LAKESHORE_TEST_LOG").unwrap_or_else(|_| "info".into()),
-            )
+            .env("LAKESHORE_LOG", level)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
@@ -216,6 +220,20 @@ impl Land {
     pub fn stop(mut self) -> i32 {
         self.signal("TERM");
         self.wait(Duration::from_secs(60))
+    }
+
+    /// SIGTERM, then up to `timeout` for the exit code; `None` if it did not exit (it is
+    /// killed when dropped).
+    pub fn stop_within(mut self, timeout: Duration) -> Option<i32> {
+        self.signal("TERM");
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
     }
 
     /// Waits for exit; returns the exit code.
@@ -406,4 +424,48 @@ pub fn metric(land: &Land, name: &str) -> u64 {
 /// Opens a store for reading results.
 pub fn store(url: &str) -> Store {
     Store::from_url(url, &HashMap::new()).unwrap()
+}
+
+/// `127.0.0.1:<a port free a moment ago>`, for a process that must be told its address.
+pub fn free_local_addr() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// Whether Debian's headless Chromium is here; missing is an error when services are
+/// required (as in CI, which installs it), else the test is skipped.
+pub fn chromium_available() -> bool {
+    let found = Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var("LAKESHORE_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("chromium is not installed (apt-get install chromium; .ci/run does it)");
+    }
+    found
+}
+
+/// Runs headless Chromium with `args` (e.g. `--dump-dom URL`); returns its stdout.
+pub fn headless_chromium(args: &[&str]) -> String {
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+        ])
+        .args(args)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
