@@ -383,23 +383,14 @@ pub struct GenArgs {
     pub kafka_options: Vec<String>,
 }
 
-/// Splits `KEY=VALUE` settings.
-pub fn key_values(options: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    options
-        .iter()
-        .map(|o| {
-            o.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| anyhow::anyhow!("--kafka-option {o}: expected KEY=VALUE"))
-        })
-        .collect()
-}
-
 /// Publishes at `args.rate` until the duration is over or `stop` is set; returns the
 /// publisher (its counts) after flushing.
 pub fn run(args: &GenArgs, stop: &std::sync::atomic::AtomicBool) -> anyhow::Result<Publisher> {
-    let mut publisher = Publisher::new(&args.brokers, &key_values(&args.kafka_options)?)?
-        .with_topic_prefix(&args.topic_prefix);
+    let mut publisher = Publisher::new(
+        &args.brokers,
+        &lakeshore_kafka::parse_options(&args.kafka_options).map_err(anyhow::Error::msg)?,
+    )?
+    .with_topic_prefix(&args.topic_prefix);
     let mut generator = Generator::new(args.seed, args.late_percent);
     let started = Instant::now();
     let rate = f64::from(args.rate.max(1));

@@ -29,6 +29,18 @@ impl ClientOptions {
     }
 }
 
+/// Splits `--kafka-option KEY=VALUE` settings (trimmed); the error names the bad one.
+pub fn parse_options(options: &[String]) -> Result<Vec<(String, String)>, String> {
+    options
+        .iter()
+        .map(|o| {
+            o.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| format!("--kafka-option {o}: expected KEY=VALUE"))
+        })
+        .collect()
+}
+
 /// Whether a librdkafka (or Kafka Connect) setting holds a secret: a password, key
 /// material, a JAAS config, a token. Its value is never printed.
 pub fn is_secret(key: &str) -> bool {
@@ -145,5 +157,21 @@ mod tests {
         assert!(text.contains("sasl.oauthbearer.tokn"), "{text}");
         assert_eq!(redacted("sasl.password", "x"), "sasl.password=[redacted]");
         assert_eq!(redacted("sasl.username", "svc"), "sasl.username=svc");
+    }
+
+    #[test]
+    fn options_split_at_the_first_equals_and_name_a_bad_one() {
+        let ok = parse_options(&[" sasl.username = svc".into(), "a=b=c".into()]).unwrap();
+        assert_eq!(
+            ok,
+            [
+                ("sasl.username".into(), "svc".into()),
+                ("a".into(), "b=c".into())
+            ]
+        );
+        assert_eq!(
+            parse_options(&["linger.ms".into()]).unwrap_err(),
+            "--kafka-option linger.ms: expected KEY=VALUE"
+        );
     }
 }

@@ -16,6 +16,6 @@ mod client;
 mod sink;
 mod source;
 
-pub use client::{describe, is_secret, redacted, ClientOptions};
+pub use client::{describe, is_secret, parse_options, redacted, ClientOptions};
 pub use sink::{ExactlyOnce, KafkaSink, KafkaSinkOptions};
 pub use source::{KafkaSource, KafkaSourceOptions, StartFrom};

@@ -225,13 +225,7 @@ impl ChunkCountsArgs {
             .brokers
             .clone()
             .ok_or_else(|| usage("--brokers (or LAKESHORE_BROKERS) is required to use Kafka"))?;
-        let mut extra = Vec::new();
-        for o in &self.kafka_options {
-            let (k, v) = o
-                .split_once('=')
-                .ok_or_else(|| usage(format!("--kafka-option {o}: expected KEY=VALUE")))?;
-            extra.push((k.trim().to_string(), v.trim().to_string()));
-        }
+        let extra = lakeshore_kafka::parse_options(&self.kafka_options).map_err(usage)?;
         Ok(ClientOptions { brokers, extra })
     }
 
