@@ -8,6 +8,7 @@
 #   scripts/hdfs.sh status           exit 0 when both run
 #   scripts/hdfs.sh reset            stop and wipe all HDFS data
 #   scripts/hdfs.sh dfs ARGS...      Hadoop's own client, e.g. `dfs -ls -R /`
+#   scripts/hdfs.sh dfsadmin ARGS... Hadoop's admin client, e.g. `dfsadmin -safemode enter`
 #   scripts/hdfs.sh classpath        the Java classpath, for other Hadoop tools
 set -euo pipefail
 LOG_TAG=hdfs
@@ -80,7 +81,7 @@ write_conf() {
     prop dfs.datanode.data.dir "file://$DATA_DIR"
     prop dfs.namenode.checkpoint.dir "file://$HDFS_RUN/namesecondary"
     prop dfs.replication 1
-    prop dfs.permissions.enabled false
+    prop dfs.permissions.enabled true
     prop dfs.namenode.datanode.registration.ip-hostname-check false
     prop dfs.datanode.hostname 127.0.0.1
     prop dfs.client.use.datanode.hostname false
@@ -210,8 +211,13 @@ case $cmd in
     write_conf
     hadoop_java -Dhadoop.root.logger=WARN,console org.apache.hadoop.fs.FsShell -fs "$URL" "$@"
     ;;
+  dfsadmin)
+    require_installed
+    write_conf
+    hadoop_java -Dhadoop.root.logger=WARN,console org.apache.hadoop.hdfs.tools.DFSAdmin -fs "$URL" "$@"
+    ;;
   *)
-    echo "usage: $0 start [--fresh]|stop|restart|status|reset|classpath|dfs ARGS..." >&2
+    echo "usage: $0 start [--fresh]|stop|restart|status|reset|classpath|dfs ARGS...|dfsadmin ARGS..." >&2
     exit 2
     ;;
 esac

@@ -541,3 +541,55 @@ fn memory_stays_bounded_with_48_open_hours_and_sigterm_commits_the_rest() {
         .collect();
     assert_eq!(hours.len(), 48, "{hours:?}");
 }
+
+#[test]
+fn missing_hdfs_permissions_stop_the_sink_naming_the_path_instead_of_retrying() {
+    let Some(s) = setup("denied") else { return };
+    let topic = unique("denied");
+    create_topics(&s.brokers, &[&topic], 1);
+    let records: Vec<Rec> = (0..3)
+        .map(|i| rec(&topic, 0, Some(&value(0, i, "acme")), None))
+        .collect();
+    produce(&s.brokers, &records);
+    // The store's root belongs to the user the tests run as (HDFS's superuser here), mode
+    // 755; the sink runs as another HDFS user, who may read but not write there.
+    let store = store(&s.store_url);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(store.put(
+        &lakeshore_storage::parse_path("owner.txt").unwrap(),
+        bytes::Bytes::from_static(b"not yours\n"),
+    ))
+    .unwrap();
+    let mut land = Land::start_with_env(
+        s.dir.path(),
+        &fixture(),
+        &s.brokers,
+        &sets(&s, &topic, &["flush.size=3"]),
+        &[("HADOOP_USER_NAME", "lakeshore-intruder")],
+    );
+    // A permission error is final: the sink stops at once (exit 1) rather than retrying a
+    // write that cannot succeed, and says who was refused what, where.
+    let code = land.wait(Duration::from_secs(60));
+    let log = land.log_text();
+    assert_eq!(code, 1, "{log}");
+    let root = s.store_url.rsplit('/').next().unwrap();
+    let refusal = log
+        .lines()
+        .find(|l| l.contains("AccessControlException"))
+        .unwrap_or_else(|| panic!("no AccessControlException in:\n{log}"));
+    assert!(refusal.contains("user=lakeshore-intruder"), "{refusal}");
+    assert!(refusal.contains(&format!("/{root}")), "{refusal}");
+    assert!(!log.contains("retrying"), "{log}");
+    // Nothing was landed, and the records are still there for a run that may write.
+    assert!(Landed::read(&store, DIR, &topic).files.is_empty());
+    let again = Land::start(
+        s.dir.path(),
+        &fixture(),
+        &s.brokers,
+        &sets(&s, &topic, &["flush.size=3"]),
+    );
+    eventually_or(Duration::from_secs(60), "records landed", &again, || {
+        Landed::read(&store, DIR, &topic).occurrences(&topic).len() == 3
+    });
+    assert_eq!(again.stop(), 0);
+}

@@ -1,6 +1,7 @@
 //! Outages of the real services while `lakeshore land` runs: HDFS is stopped and restarted,
-//! then the broker is. The sink retries with backoff and logs it, and once the services are
-//! back every record lands exactly once.
+//! then the broker is, then the NameNode is put in safe mode (it refuses every write) and
+//! taken out again. The sink retries with backoff and logs it, and once the services are back
+//! every record lands exactly once.
 //!
 //! This binary restarts the shared services, so it holds one test only (cargo runs test
 //! binaries one after another, never two at once).
@@ -13,15 +14,38 @@ use std::time::Duration;
 use common::*;
 
 const PARTITIONS: i32 = 2;
-const PER_PARTITION: i64 = 200;
+const PER_PARTITION: i64 = 250;
 
-fn service(script: &str, action: &str) {
+fn service(script: &str, args: &[&str]) {
     let root = env!("CARGO_MANIFEST_DIR");
     let status = Command::new(format!("{root}/scripts/{script}"))
-        .arg(action)
+        .args(args)
         .status()
         .expect("run service script");
-    assert!(status.success(), "scripts/{script} {action}");
+    assert!(status.success(), "scripts/{script} {args:?}");
+}
+
+/// The NameNode in safe mode until dropped (also when an assertion fails, so that later
+/// tests get a writable HDFS).
+struct SafeMode;
+
+impl SafeMode {
+    fn enter() -> SafeMode {
+        service("hdfs.sh", &["dfsadmin", "-safemode", "enter"]);
+        SafeMode
+    }
+}
+
+impl Drop for SafeMode {
+    fn drop(&mut self) {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let left = Command::new(format!("{root}/scripts/hdfs.sh"))
+            .args(["dfsadmin", "-safemode", "leave"])
+            .status();
+        if !left.as_ref().is_ok_and(|s| s.success()) {
+            eprintln!("could not take HDFS out of safe mode: {left:?}");
+        }
+    }
 }
 
 #[test]
@@ -72,19 +96,42 @@ fn records_land_exactly_once_across_hdfs_and_broker_restarts() {
     produce(&brokers, &batch(0, 50));
 
     // HDFS goes away while records keep arriving.
-    service("hdfs.sh", "stop");
+    service("hdfs.sh", &["stop"]);
     produce(&brokers, &batch(50, 100));
     std::thread::sleep(Duration::from_secs(8));
-    service("hdfs.sh", "start");
+    service("hdfs.sh", &["start"]);
 
     // Then the broker.
     produce(&brokers, &batch(100, 150));
-    service("kafka.sh", "stop");
+    service("kafka.sh", &["stop"]);
     std::thread::sleep(Duration::from_secs(5));
-    service("kafka.sh", "start");
-    produce(&brokers, &batch(150, PER_PARTITION));
+    service("kafka.sh", &["start"]);
+    produce(&brokers, &batch(150, 200));
 
+    // Then the NameNode refuses writes (safe mode) for a while: retried as well, not fatal.
     let store = store(&store_url);
+    eventually_or(
+        Duration::from_secs(120),
+        "records before safe mode landed",
+        &land,
+        || {
+            Landed::read(&store, "atenex/kafka-landing", &topic)
+                .occurrences(&topic)
+                .len()
+                == (PARTITIONS * 200) as usize
+        },
+    );
+    let safe_mode = SafeMode::enter();
+    produce(&brokers, &batch(200, PER_PARTITION));
+    eventually_or(
+        Duration::from_secs(60),
+        "a write refused in safe mode, logged",
+        &land,
+        || land.log_text().contains("SafeModeException"),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    drop(safe_mode);
+
     let expected = (PARTITIONS as i64 * PER_PARTITION) as usize;
     eventually_or(
         Duration::from_secs(180),

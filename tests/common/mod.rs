@@ -138,6 +138,11 @@ pub fn value(p: i32, i: i64, company: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The log level of spawned processes: `LAKESHORE_TEST_LOG`, default `info`.
+fn test_log_level() -> String {
+    std::env::var("LAKESHORE_TEST_LOG").unwrap_or_else(|_| "info".into())
+}
+
 /// A running `lakeshore land`.
 pub struct Land {
     pub child: Child,
@@ -148,12 +153,22 @@ impl Land {
     /// Starts `lakeshore <args>` with its log in `dir`, at the level `LAKESHORE_TEST_LOG`
     /// says (default `info`).
     pub fn spawn(dir: &std::path::Path, args: &[String]) -> Land {
-        let level = std::env::var("LAKESHORE_TEST_LOG").unwrap_or_else(|_| "info".into());
-        Land::spawn_at_level(dir, args, &level)
+        Land::spawn_at_level(dir, args, &test_log_level())
     }
 
     /// Starts `lakeshore <args>` with its log in `dir`, logging at `level`.
     pub fn spawn_at_level(dir: &std::path::Path, args: &[String], level: &str) -> Land {
+        Land::spawn_with_env(dir, args, level, &[])
+    }
+
+    /// Starts `lakeshore <args>` with its log in `dir`, logging at `level`, with extra
+    /// environment variables.
+    pub fn spawn_with_env(
+        dir: &std::path::Path,
+        args: &[String],
+        level: &str,
+        env: &[(&str, &str)],
+    ) -> Land {
         std::fs::create_dir_all(dir).unwrap();
         let n = std::fs::read_dir(dir).unwrap().count();
         let log = dir.join(format!(
@@ -163,6 +178,7 @@ impl Land {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_lakeshore"));
         cmd.args(args)
             .env("LAKESHORE_LOG", level)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
@@ -174,6 +190,17 @@ impl Land {
 
     /// Starts `lakeshore land --config <props> --brokers <brokers> --set ...`.
     pub fn start(dir: &std::path::Path, props: &str, brokers: &str, sets: &[String]) -> Land {
+        Land::start_with_env(dir, props, brokers, sets, &[])
+    }
+
+    /// [`Land::start`] with extra environment variables (e.g. `HADOOP_USER_NAME`).
+    pub fn start_with_env(
+        dir: &std::path::Path,
+        props: &str,
+        brokers: &str,
+        sets: &[String],
+        env: &[(&str, &str)],
+    ) -> Land {
         std::fs::create_dir_all(dir).unwrap();
         let cfg = dir.join("sink.properties");
         std::fs::write(&cfg, props).unwrap();
@@ -190,7 +217,7 @@ impl Land {
         for s in sets {
             args.extend(["--set".to_string(), s.clone()]);
         }
-        Land::spawn(dir, &args)
+        Land::spawn_with_env(dir, &args, &test_log_level(), env)
     }
 
     fn signal(&self, sig: &str) {
