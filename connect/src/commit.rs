@@ -25,6 +25,9 @@
 //! read, so a stale writer's slot is always already taken: it can never commit over the new
 //! owner.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use lakeshore_storage::{parse_path, with_retry, Created, Path, Renamed, RetryPolicy, Store};
@@ -111,6 +114,47 @@ pub struct PendingFile {
     pub bytes: Bytes,
     /// Records in it.
     pub records: u64,
+}
+
+/// A range ready to commit.
+#[derive(Debug)]
+pub struct PendingRange {
+    /// Slot.
+    pub start: i64,
+    /// Last offset.
+    pub end: i64,
+    /// Files.
+    pub files: Vec<PendingFile>,
+    /// Smallest record timestamp.
+    pub min_ts: Option<i64>,
+    /// Largest record timestamp.
+    pub max_ts: Option<i64>,
+}
+
+/// How many bytes of a running commit's files are still in memory: each file's share is
+/// released as soon as its in-flight copy is written (the commit drops its buffer then), so
+/// the task's memory bound counts what is really held, not whole commits until they end.
+#[derive(Debug, Clone, Default)]
+pub struct Unwritten(Arc<AtomicUsize>);
+
+impl Unwritten {
+    /// `bytes` not yet written.
+    pub fn new(bytes: usize) -> Self {
+        Self(Arc::new(AtomicUsize::new(bytes)))
+    }
+
+    /// Bytes not yet written.
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn release(&self, bytes: usize) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(bytes))
+            });
+    }
 }
 
 /// Where commit logs and in-flight files live, shared by every partition.
@@ -329,18 +373,22 @@ impl PartitionLog {
         Ok((removed, kept))
     }
 
-    /// Commits offsets `start..=end` with `files` (possibly none, when every record of the
-    /// range was skipped). `head` is the chain head this writer believes in (`None` for a
+    /// Commits the range's offsets `start..=end` with its files (possibly none, when every
+    /// record of the range was skipped). `head` is the chain head this writer believes in (`None` for a
     /// partition that never committed).
     pub async fn commit(
         &self,
         head: Option<&Head>,
-        start: i64,
-        end: i64,
-        files: Vec<PendingFile>,
-        max_timestamp_ms: Option<i64>,
-        min_timestamp_ms: Option<i64>,
+        range: PendingRange,
+        unwritten: Unwritten,
     ) -> Result<CommitOutcome, SinkError> {
+        let PendingRange {
+            start,
+            end,
+            files,
+            min_ts: min_timestamp_ms,
+            max_ts: max_timestamp_ms,
+        } = range;
         debug_assert!(end >= start);
         let store = &self.store;
         // A never-committed partition starts its chain with a hint naming the first slot,
@@ -374,10 +422,19 @@ impl PartitionLog {
                 bytes: f.bytes.len() as u64,
             })
             .collect();
+        // Each file's buffer is moved into its write and dropped when the write is done.
         let puts: Vec<_> = claimed
             .iter()
-            .zip(&files)
-            .map(|(c, f)| self.put_tmp(&c.tmp, f.bytes.clone()))
+            .zip(files)
+            .map(|(c, f)| {
+                let unwritten = unwritten.clone();
+                async move {
+                    let n = f.bytes.len();
+                    self.put_tmp(&c.tmp, f.bytes).await?;
+                    unwritten.release(n);
+                    Ok::<(), SinkError>(())
+                }
+            })
             .collect();
         futures::stream::iter(puts)
             .buffer_unordered(FILE_CONCURRENCY)
@@ -503,6 +560,22 @@ mod tests {
         }
     }
 
+    fn range(
+        start: i64,
+        end: i64,
+        files: Vec<PendingFile>,
+        min_ts: Option<i64>,
+        max_ts: Option<i64>,
+    ) -> PendingRange {
+        PendingRange {
+            start,
+            end,
+            files,
+            min_ts,
+            max_ts,
+        }
+    }
+
     async fn committed(store: &Store) -> Vec<String> {
         let mut v: Vec<String> = store
             .list(&Path::from("topics/t"))
@@ -523,11 +596,14 @@ mod tests {
         let out = a
             .commit(
                 None,
-                5,
-                7,
-                vec![file("t+0+5+7.json", "1\n2\n3\n")],
-                Some(10),
-                Some(8),
+                range(
+                    5,
+                    7,
+                    vec![file("t+0+5+7.json", "1\n2\n3\n")],
+                    Some(8),
+                    Some(10),
+                ),
+                Unwritten::default(),
             )
             .await
             .unwrap();
@@ -559,25 +635,30 @@ mod tests {
         let store = Store::from_url("memory://", &HashMap::new()).unwrap();
         let (zombie, owner) = (log(&store, "zombie"), log(&store, "owner"));
         zombie
-            .commit(None, 0, 9, vec![file("a.json", "x\n")], None, None)
+            .commit(
+                None,
+                range(0, 9, vec![file("a.json", "x\n")], None, None),
+                Unwritten::default(),
+            )
             .await
             .unwrap();
         let seen_by_zombie = zombie.recover().await.unwrap().head.unwrap();
         // The owner takes over and commits 10..=19.
         let head = owner.recover().await.unwrap().head.unwrap();
         owner
-            .commit(Some(&head), 10, 19, vec![file("b.json", "y\n")], None, None)
+            .commit(
+                Some(&head),
+                range(10, 19, vec![file("b.json", "y\n")], None, None),
+                Unwritten::default(),
+            )
             .await
             .unwrap();
         // The zombie wakes up with its stale view and tries 10..=30.
         let out = zombie
             .commit(
                 Some(&seen_by_zombie),
-                10,
-                30,
-                vec![file("c.json", "z\n")],
-                None,
-                None,
+                range(10, 30, vec![file("c.json", "z\n")], None, None),
+                Unwritten::default(),
             )
             .await
             .unwrap();
@@ -602,9 +683,13 @@ mod tests {
     async fn a_claim_whose_files_were_not_moved_is_rolled_forward() {
         let store = Store::from_url("memory://", &HashMap::new()).unwrap();
         let a = log(&store, "a");
-        a.commit(None, 0, 1, vec![file("a.json", "1\n2\n")], None, None)
-            .await
-            .unwrap();
+        a.commit(
+            None,
+            range(0, 1, vec![file("a.json", "1\n2\n")], None, None),
+            Unwritten::default(),
+        )
+        .await
+        .unwrap();
         // Simulate a crash after the claim of 2..=3, before the rename and the hint.
         let tmp = "topics/+tmp/t/0/00000000000000000002.a.0.json";
         store
@@ -653,7 +738,9 @@ mod tests {
     async fn a_claim_with_lost_files_is_reported_not_guessed() {
         let store = Store::from_url("memory://", &HashMap::new()).unwrap();
         let a = log(&store, "a");
-        a.commit(None, 0, 0, vec![], None, None).await.unwrap();
+        a.commit(None, range(0, 0, vec![], None, None), Unwritten::default())
+            .await
+            .unwrap();
         let claim = Claim {
             start: 1,
             end: 1,

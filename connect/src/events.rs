@@ -46,6 +46,7 @@ metrics! {
     files_committed: "lakeshore_land_files_committed_total", "Files committed.";
     commits: "lakeshore_land_commits_total", "Partition commits (claims).";
     commit_millis: "lakeshore_land_commit_milliseconds_total", "Time spent in partition commits (divide by commits for the mean latency).";
+    commit_wait_millis: "lakeshore_land_commit_wait_milliseconds_total", "Time consumption stood still waiting for running commits (to write their files, or to finish before their partition's next one): the store is slower than Kafka.";
     commits_fenced: "lakeshore_land_commits_fenced_total", "Commits refused because another writer owned the range.";
     bad_records: "lakeshore_land_bad_records_total", "Records that could not be landed (not JSON, bad field, ...).";
     null_records: "lakeshore_land_null_records_total", "Null values (tombstones) skipped.";

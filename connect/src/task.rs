@@ -21,7 +21,7 @@ use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
 use tracing::{debug, error, info, warn};
 
-use crate::commit::{next_head, CommitOutcome, LogSettings, PartitionLog};
+use crate::commit::{next_head, CommitOutcome, LogSettings, PartitionLog, Unwritten};
 use crate::config::{NullBehavior, SinkConfig, TopicSelection};
 use crate::error::{RecordError, SinkError};
 use crate::events::{add, Metrics};
@@ -61,6 +61,8 @@ struct InFlight {
     bytes: u64,
     files: u64,
     started: Instant,
+    /// Bytes of its files still in memory (not yet written to `+tmp`).
+    unwritten: Unwritten,
 }
 
 type CommitHandle = tokio::task::JoinHandle<Result<CommitOutcome, SinkError>>;
@@ -318,36 +320,32 @@ impl TaskContext {
         let Some(range) = buffer.take(&cfg.topics_dir, cfg.zero_pad_width) else {
             return Ok(());
         };
-        let inflight = InFlight {
-            start: range.start,
-            end: range.end,
-            records: range.files.iter().map(|f| f.records).sum(),
-            bytes: range.files.iter().map(|f| f.bytes.len() as u64).sum(),
-            files: range.files.len() as u64,
-            started: Instant::now(),
-            handle: AbortOnDrop(Some({
-                let log = self.log(&key.0, key.1);
-                let head = buffer.head.clone();
-                self.shared.rt.spawn(async move {
-                    log.commit(
-                        head.as_ref(),
-                        range.start,
-                        range.end,
-                        range.files,
-                        range.max_ts,
-                        range.min_ts,
-                    )
-                    .await
-                })
-            })),
-        };
-        buffer.head = Some(next_head(
+        let bytes: usize = range.files.iter().map(|f| f.bytes.len()).sum();
+        let unwritten = Unwritten::new(bytes);
+        let next = next_head(
             buffer.head.as_ref(),
             range.start,
             range.end,
             range.min_ts,
             range.max_ts,
-        ));
+        );
+        let inflight = InFlight {
+            start: range.start,
+            end: range.end,
+            records: range.files.iter().map(|f| f.records).sum(),
+            bytes: bytes as u64,
+            files: range.files.len() as u64,
+            started: Instant::now(),
+            unwritten: unwritten.clone(),
+            handle: AbortOnDrop(Some({
+                let log = self.log(&key.0, key.1);
+                let head = buffer.head.clone();
+                self.shared
+                    .rt
+                    .spawn(async move { log.commit(head.as_ref(), range, unwritten).await })
+            })),
+        };
+        buffer.head = Some(next);
         state.inflight.insert(key.clone(), inflight);
         if wait {
             self.finish_inflight(consumer, state, key)?;
@@ -366,7 +364,15 @@ impl TaskContext {
         let Some(inflight) = state.inflight.remove(key) else {
             return Ok(());
         };
-        let result = match self.shared.rt.block_on(inflight.handle.take()) {
+        let waits = !inflight.handle.is_finished();
+        let waiting = Instant::now();
+        let joined = self.shared.rt.block_on(inflight.handle.take());
+        if waits {
+            let waited_ms = waiting.elapsed().as_millis() as u64;
+            add(&self.shared.metrics.commit_wait_millis, waited_ms);
+            debug!(topic = %key.0, partition = key.1, waited_ms, "waited for the partition's previous commit");
+        }
+        let result = match joined {
             Ok(r) => r,
             Err(e) => Err(SinkError::CorruptLog {
                 path: format!("{}/{}", key.0, key.1),
@@ -582,29 +588,73 @@ impl TaskContext {
         let line: &[u8] = if use_scratch { &state.scratch } else { value };
         let buffer = state.parts.get_mut(&key).expect("checked above");
         let in_file = buffer.push(&dir, line, msg.offset(), ts, now);
-        // In-flight commits hold their bytes too: count them against the budget.
-        let total: usize = state
-            .parts
-            .values()
-            .map(PartitionBuffer::bytes)
-            .sum::<usize>()
-            + state
-                .inflight
-                .values()
-                .map(|f| f.bytes as usize)
-                .sum::<usize>();
         if in_file >= cfg.flush_size {
             self.commit_or_fail(consumer, state, &key, false);
-        } else if total > cfg.buffer_max_bytes / cfg.tasks {
-            let largest = state
-                .parts
-                .iter()
-                .max_by_key(|(_, b)| b.bytes())
-                .map(|(k, _)| k.clone())
-                .expect("non-empty");
-            add(&m.early_flushes, 1);
-            self.commit_or_fail(consumer, state, &largest, false);
+        } else if held_bytes(state) > cfg.buffer_max_bytes / cfg.tasks {
+            self.relieve_memory(consumer, state, cfg.buffer_max_bytes / cfg.tasks);
         }
+    }
+
+    /// The task holds more than its share of `lakeshore.buffer.max.bytes`. Finished commits
+    /// give their bytes back; then the largest partition whose previous commit is done starts
+    /// its commit, without waiting for anything. Only when no such partition has enough
+    /// buffered to be worth a file of its own (what is held is in running commits, or queued
+    /// behind them) does consumption wait ([`Self::wait_for_memory`]): the store is slower
+    /// than Kafka, and memory stays bounded. (Committing the largest partition regardless
+    /// would often mean first waiting for the commit that partition had just started: about
+    /// three HDFS file closes.)
+    fn relieve_memory(&self, consumer: &BaseConsumer<Self>, state: &mut TaskState, budget: usize) {
+        self.finish_done(consumer, state, false);
+        if held_bytes(state) <= budget {
+            return;
+        }
+        let worth_a_file = budget / (4 * state.parts.len().max(1));
+        let idle_largest = state
+            .parts
+            .iter()
+            .filter(|(k, _)| !state.inflight.contains_key(*k))
+            .max_by_key(|(_, b)| b.bytes())
+            .filter(|(_, b)| b.bytes() >= worth_a_file)
+            .map(|(k, _)| k.clone());
+        match (idle_largest, state.inflight.keys().next()) {
+            (Some(key), _) => {
+                add(&self.shared.metrics.early_flushes, 1);
+                self.commit_or_fail(consumer, state, &key, false);
+            }
+            (None, Some(_)) => self.wait_for_memory(consumer, state, budget),
+            (None, None) => {
+                // Nothing in flight and every partition small: many partitions share the
+                // budget. Commit the largest anyway.
+                let largest = state
+                    .parts
+                    .iter()
+                    .max_by_key(|(_, b)| b.bytes())
+                    .map(|(k, _)| k.clone())
+                    .expect("over budget, so some partition holds bytes");
+                add(&self.shared.metrics.early_flushes, 1);
+                self.commit_or_fail(consumer, state, &largest, false);
+            }
+        }
+    }
+
+    /// Holds consumption until running commits have written enough of their files to bring
+    /// the task back under `budget`, or one of them has finished (its partition may then
+    /// commit what it buffered meanwhile). A commit's memory is free once its files are in
+    /// `+tmp`; its claim, renames and hint (on HDFS, two more file closes of about 0.5 s
+    /// each) need not be waited for.
+    fn wait_for_memory(&self, consumer: &BaseConsumer<Self>, state: &mut TaskState, budget: usize) {
+        let started = Instant::now();
+        while held_bytes(state) > budget && !state.inflight.values().any(|f| f.handle.is_finished())
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let waited_ms = started.elapsed().as_millis() as u64;
+        add(&self.shared.metrics.commit_wait_millis, waited_ms);
+        debug!(
+            waited_ms,
+            "waited for running commits to write their files (memory bound)"
+        );
+        self.finish_done(consumer, state, false);
     }
 
     fn commit_or_fail(
@@ -658,6 +708,20 @@ impl TaskContext {
             self.finish_done(consumer, state, true);
         }
     }
+}
+
+/// Bytes a task holds: buffered, and the files of running commits not yet written.
+fn held_bytes(state: &TaskState) -> usize {
+    state
+        .parts
+        .values()
+        .map(PartitionBuffer::bytes)
+        .sum::<usize>()
+        + state
+            .inflight
+            .values()
+            .map(|f| f.unwritten.get())
+            .sum::<usize>()
 }
 
 /// Whether a `rotate.schedule.interval.ms` boundary (aligned to local wall-clock time, given
@@ -734,6 +798,12 @@ pub(crate) fn consumer_config(cfg: &SinkConfig, brokers_override: Option<&str>) 
         .set("auto.offset.reset", "earliest")
         .set("queued.max.messages.kbytes", "8192")
         .set("fetch.max.bytes", "8388608")
+        // With a queue that small, librdkafka's default (1 s) pause of fetching whenever the
+        // queue is full leaves the sink idle after any short hold-up (a commit it waits for);
+        // its documentation says to lower it with low queue thresholds. Measured
+        // (docs/benchmarks.md, landing to HDFS, two tasks): 1000 ms -> 50 ms took it from 75%
+        // to 85% of a bare consumer; halving the queue as well cost more than that gained.
+        .set("fetch.queue.backoff.ms", "50")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000")
         .set("client.id", format!("lakeshore-{}", cfg.name))
@@ -842,6 +912,7 @@ pub(crate) fn is_consumer_only(key: &str) -> bool {
         "enable.auto.commit",
         "fetch.max.bytes",
         "queued.max.messages.kbytes",
+        "fetch.queue.backoff.ms",
         "session.timeout.ms",
         "heartbeat.interval.ms",
         "partition.assignment.strategy",

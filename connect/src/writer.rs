@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use crate::commit::{Head, PendingFile};
+use crate::commit::{Head, PendingFile, PendingRange};
 
 /// One file being filled: all buffered records of one partition bound for one directory.
 #[derive(Debug)]
@@ -155,21 +155,6 @@ impl PartitionBuffer {
         *self = PartitionBuffer::new(std::mem::take(&mut self.topic), self.partition, Some(head));
         self.gc_tmp = gc_tmp;
     }
-}
-
-/// A range ready to commit.
-#[derive(Debug)]
-pub struct PendingRange {
-    /// Slot.
-    pub start: i64,
-    /// Last offset.
-    pub end: i64,
-    /// Files.
-    pub files: Vec<PendingFile>,
-    /// Smallest record timestamp.
-    pub min_ts: Option<i64>,
-    /// Largest record timestamp.
-    pub max_ts: Option<i64>,
 }
 
 #[cfg(test)]

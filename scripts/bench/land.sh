@@ -21,6 +21,7 @@
 #                     tansu 0.6.0 sleeps up to that long before answering *every* fetch,
 #                     even one with data, which caps any consumer at ~5 MiB per
 #                     max-wait/2; see docs/benchmarks.md
+#   --land-set K=V    an extra `--set K=V` for the landing cases (repeatable; experiments)
 #   --no-build        skip `cargo build --release --bin lakeshore --examples`
 #   --keep-services   leave the broker and HDFS running at the end
 #   --keep-output     keep the landed files and the stream case's output (r<N>-stream.jsonl
@@ -58,7 +59,7 @@ export LAKESHORE_HDFS_PORT=${LAKESHORE_HDFS_PORT:-39000}
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
 
 GB=0.2 RUNS=3 PARTITIONS=16 ONLY=bare1,bare2,local1,local2,hdfs1,hdfs2 FETCH_WAIT_MS=10
-BUILD=1 KEEP_SERVICES=0 KEEP_OUTPUT=0
+BUILD=1 KEEP_SERVICES=0 KEEP_OUTPUT=0 EXTRA_LAND_SET=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --gb) GB=$2; shift 2 ;;
@@ -66,6 +67,7 @@ while [[ $# -gt 0 ]]; do
     --partitions) PARTITIONS=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --fetch-wait-ms) FETCH_WAIT_MS=$2; shift 2 ;;
+    --land-set) EXTRA_LAND_SET+=(--set "$2"); shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --keep-services) KEEP_SERVICES=1; shift ;;
     --keep-output) KEEP_OUTPUT=1; shift ;;
@@ -290,7 +292,7 @@ run_land() {
   /usr/bin/time -f '%e %M %U %S' -o "$tag.time" \
     "$BIN/lakeshore" land --config "$CONFIG" --brokers "$BROKERS" \
     --set "hdfs.url=$url" --set "topics=$TOPIC" --set "name=bench-$id" \
-    --set flush.size=1000 --set rotate.interval.ms=600000 --set "tasks.max=$ntasks" "${LAND_SET[@]}" \
+    --set flush.size=1000 --set rotate.interval.ms=600000 --set "tasks.max=$ntasks" "${LAND_SET[@]}" "${EXTRA_LAND_SET[@]}" \
     --metrics-addr "127.0.0.1:$METRICS_PORT" 2>"$tag.log" &
   local time_pid=$!
   # The sink is GNU time's child: that is the process to signal.
