@@ -30,7 +30,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use lakeshore_storage::{parse_path, with_retry, Created, Path, Renamed, RetryPolicy, Store};
+use lakeshore_storage::{
+    parse_path, with_retry, Created, Path, PutPayload, Renamed, RetryPolicy, Store,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SinkError;
@@ -110,8 +112,8 @@ pub enum CommitOutcome {
 pub struct PendingFile {
     /// Final path (relative to the store root).
     pub path: String,
-    /// Content.
-    pub bytes: Bytes,
+    /// Content (the writer's chunks, written in order).
+    pub bytes: PutPayload,
     /// Records in it.
     pub records: u64,
 }
@@ -419,7 +421,7 @@ impl PartitionLog {
                 tmp: format!("{}/{start:020}.{}.{i}.json", self.tmp_dir, self.writer),
                 path: f.path.clone(),
                 records: f.records,
-                bytes: f.bytes.len() as u64,
+                bytes: f.bytes.content_length() as u64,
             })
             .collect();
         // Each file's buffer is moved into its write and dropped when the write is done.
@@ -429,7 +431,7 @@ impl PartitionLog {
             .map(|(c, f)| {
                 let unwritten = unwritten.clone();
                 async move {
-                    let n = f.bytes.len();
+                    let n = f.bytes.content_length();
                     self.put_tmp(&c.tmp, f.bytes).await?;
                     unwritten.release(n);
                     Ok::<(), SinkError>(())
@@ -475,11 +477,11 @@ impl PartitionLog {
         Ok(CommitOutcome::Committed { head: new_head })
     }
 
-    async fn put_tmp(&self, tmp: &str, bytes: Bytes) -> Result<(), SinkError> {
+    async fn put_tmp(&self, tmp: &str, bytes: PutPayload) -> Result<(), SinkError> {
         let tmp_path = path(tmp)?;
         let store = &self.store;
         with_retry("write tmp", self.retry, || {
-            store.put(&tmp_path, bytes.clone())
+            store.put_payload(&tmp_path, bytes.clone())
         })
         .await?;
         Ok(())
@@ -555,7 +557,7 @@ mod tests {
     fn file(name: &str, body: &str) -> PendingFile {
         PendingFile {
             path: format!("topics/t/{name}"),
-            bytes: Bytes::from(body.to_string()),
+            bytes: Bytes::from(body.to_string()).into(),
             records: body.lines().count() as u64,
         }
     }

@@ -320,7 +320,7 @@ impl TaskContext {
         let Some(range) = buffer.take(&cfg.topics_dir, cfg.zero_pad_width) else {
             return Ok(());
         };
-        let bytes: usize = range.files.iter().map(|f| f.bytes.len()).sum();
+        let bytes: usize = range.files.iter().map(|f| f.bytes.content_length()).sum();
         let unwritten = Unwritten::new(bytes);
         let next = next_head(
             buffer.head.as_ref(),

@@ -7,9 +7,18 @@ use bytes::Bytes;
 
 use crate::commit::{Head, PendingFile, PendingRange};
 
+/// A file's buffer grows (by doubling) up to this size, then is sealed and a new one of this
+/// size started: memory held stays within one chunk of the bytes buffered, and nothing is
+/// copied again once written (a single growing buffer would reserve up to twice its content
+/// and copy it at each doubling).
+const CHUNK: usize = 1 << 20;
+
 /// One file being filled: all buffered records of one partition bound for one directory.
 #[derive(Debug)]
 struct OpenFile {
+    /// Sealed chunks, in order.
+    sealed: Vec<Bytes>,
+    /// The chunk being filled.
     buf: Vec<u8>,
     first_offset: i64,
     last_offset: i64,
@@ -87,12 +96,22 @@ impl PartitionBuffer {
         let file = match self.files.get_mut(dir) {
             Some(f) => f,
             None => self.files.entry(dir.to_string()).or_insert(OpenFile {
-                buf: Vec::with_capacity(line.len() * 4 + 64),
+                sealed: Vec::new(),
+                buf: Vec::with_capacity((line.len() * 4 + 64).min(CHUNK)),
                 first_offset: offset,
                 last_offset: offset,
                 records: 0,
             }),
         };
+        let need = line.len() + 1;
+        // Seal the chunk where growing it would pass CHUNK (what it leaves unused is less than
+        // this one line).
+        let grows = file.buf.len() + need > file.buf.capacity();
+        let past_chunk = file.buf.capacity() >= CHUNK / 2 || file.buf.len() + need > CHUNK;
+        if grows && past_chunk && !file.buf.is_empty() {
+            let full = std::mem::replace(&mut file.buf, Vec::with_capacity(CHUNK.max(need)));
+            file.sealed.push(Bytes::from(full));
+        }
         file.buf.extend_from_slice(line);
         file.buf.push(b'\n');
         file.last_offset = offset;
@@ -134,7 +153,7 @@ impl PartitionBuffer {
                     a = f.first_offset,
                     b = f.last_offset,
                 ),
-                bytes: Bytes::from(f.buf),
+                bytes: f.sealed.into_iter().chain([Bytes::from(f.buf)]).collect(),
                 records: f.records,
             })
             .collect();
@@ -160,6 +179,11 @@ impl PartitionBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn content(f: &PendingFile) -> Vec<u8> {
+        f.bytes.iter().flat_map(|b| b.iter().copied()).collect()
+    }
 
     #[test]
     fn files_are_named_like_confluent_and_interleaved_hours_split() {
@@ -177,7 +201,7 @@ mod tests {
                 "topics/t/hour=10/t+3+0000000101+0000000101.json"
             ]
         );
-        assert_eq!(&r.files[0].bytes[..], b"{\"a\":1}\n{\"a\":3}\n");
+        assert_eq!(content(&r.files[0]), b"{\"a\":1}\n{\"a\":3}\n");
         assert_eq!((r.min_ts, r.max_ts), (Some(1), Some(3)));
         assert!(b.take("topics", 10).is_none());
     }
@@ -196,5 +220,31 @@ mod tests {
         assert_eq!(b.next_needed(), Some(55));
         let r = b.take("x", 10).unwrap();
         assert_eq!((r.start, r.end), (50, 54));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Chunking never changes a file: its content is exactly the lines pushed, in order,
+        /// and no chunk passes CHUNK unless it holds one line alone.
+        #[test]
+        fn a_file_is_exactly_its_lines_however_it_is_chunked(
+            lens in proptest::collection::vec(0usize..400_000, 1..24)
+        ) {
+            let mut b = PartitionBuffer::new("t".into(), 0, None);
+            let mut want = Vec::new();
+            for (i, n) in lens.iter().enumerate() {
+                let line = vec![b'a' + (i % 26) as u8; *n];
+                b.push("d", &line, i as i64, 0, 0);
+                want.extend_from_slice(&line);
+                want.push(b'\n');
+            }
+            let r = b.take("x", 10).unwrap();
+            prop_assert_eq!(r.files.len(), 1);
+            prop_assert_eq!(content(&r.files[0]), want);
+            for chunk in r.files[0].bytes.iter() {
+                let lines = chunk.iter().filter(|c| **c == b'\n').count();
+                prop_assert!(chunk.len() <= CHUNK || lines == 1, "{} bytes, {} lines", chunk.len(), lines);
+            }
+        }
     }
 }

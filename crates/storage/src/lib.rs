@@ -28,7 +28,7 @@ mod store;
 
 pub use error::StorageError;
 pub use object_store::path::Path;
-pub use object_store::ObjectMeta;
+pub use object_store::{ObjectMeta, PutPayload};
 pub use retry::{with_retry, RetryPolicy};
 pub use store::{parse_path, Created, Renamed, Store};
 

@@ -165,8 +165,14 @@ impl Store {
 
     /// Writes `bytes` at `path`, replacing any object there.
     pub async fn put(&self, path: &Path, bytes: Bytes) -> Result<()> {
+        self.put_payload(path, PutPayload::from(bytes)).await
+    }
+
+    /// Writes the buffers of `payload`, in order, as one object at `path`, replacing any
+    /// object there (no copy into one buffer first).
+    pub async fn put_payload(&self, path: &Path, payload: PutPayload) -> Result<()> {
         self.inner
-            .put(&self.full(path), PutPayload::from(bytes))
+            .put(&self.full(path), payload)
             .await
             .map(|_| ())
             .map_err(|e| self.err("put", path, e))

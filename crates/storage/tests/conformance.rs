@@ -43,6 +43,18 @@ async fn suite(store: &Store) {
     );
     assert_eq!(store.head(&a).await.unwrap().unwrap().size, 4);
 
+    // A payload of several buffers is one object, in order.
+    let chunked = p(&base, "dir/chunked.json");
+    let parts = [&b"1\n2\n"[..], b"", b"3\n"].map(Bytes::from_static);
+    store
+        .put_payload(&chunked, parts.into_iter().collect())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(&chunked).await.unwrap().unwrap(),
+        Bytes::from_static(b"1\n2\n3\n")
+    );
+
     // create: exactly once.
     let c = p(&base, "log/0000000000.commit");
     assert_eq!(
