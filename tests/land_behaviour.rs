@@ -39,6 +39,13 @@ fn rec(topic: &str, partition: i32, value: Option<&[u8]>, ts: Option<i64>) -> Re
     }
 }
 
+/// Records `0..n` of company "acme", all on partition 0.
+fn acme_records(topic: &str, n: i64) -> Vec<Rec> {
+    (0..n)
+        .map(|i| rec(topic, 0, Some(&value(0, i, "acme")), None))
+        .collect()
+}
+
 fn sets(s: &Setup, topic: &str, extra: &[&str]) -> Vec<String> {
     let mut v = vec![
         format!("hdfs.url={}", s.store_url),
@@ -55,9 +62,7 @@ fn a_quiet_partition_is_committed_within_the_rotation_interval() {
     let Some(s) = setup("quiet") else { return };
     let topic = unique("quiet");
     create_topics(&s.brokers, &[&topic], 2);
-    let records: Vec<Rec> = (0..5)
-        .map(|i| rec(&topic, 0, Some(&value(0, i, "acme")), None))
-        .collect();
+    let records = acme_records(&topic, 5);
     produce(&s.brokers, &records);
     let land = Land::start(
         s.dir.path(),
@@ -117,9 +122,7 @@ fn a_bad_record_stops_the_sink_naming_topic_partition_offset() {
     let Some(s) = setup("badfail") else { return };
     let topic = unique("badfail");
     create_topics(&s.brokers, &[&topic], 1);
-    let mut records: Vec<Rec> = (0..3)
-        .map(|i| rec(&topic, 0, Some(&value(0, i, "acme")), None))
-        .collect();
+    let mut records = acme_records(&topic, 3);
     records.push(rec(&topic, 0, Some(b"this is not json"), None));
     records.push(rec(&topic, 0, Some(&value(0, 4, "acme")), None));
     produce(&s.brokers, &records);
@@ -547,9 +550,7 @@ fn missing_hdfs_permissions_stop_the_sink_naming_the_path_instead_of_retrying() 
     let Some(s) = setup("denied") else { return };
     let topic = unique("denied");
     create_topics(&s.brokers, &[&topic], 1);
-    let records: Vec<Rec> = (0..3)
-        .map(|i| rec(&topic, 0, Some(&value(0, i, "acme")), None))
-        .collect();
+    let records = acme_records(&topic, 3);
     produce(&s.brokers, &records);
     // The store's root belongs to the user the tests run as (HDFS's superuser here), mode
     // 755; the sink runs as another HDFS user, who may read but not write there.

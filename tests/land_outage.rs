@@ -16,12 +16,15 @@ use common::*;
 const PARTITIONS: i32 = 2;
 const PER_PARTITION: i64 = 250;
 
-fn service(script: &str, args: &[&str]) {
+fn run_script(script: &str, args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
     let root = env!("CARGO_MANIFEST_DIR");
-    let status = Command::new(format!("{root}/scripts/{script}"))
+    Command::new(format!("{root}/scripts/{script}"))
         .args(args)
         .status()
-        .expect("run service script");
+}
+
+fn service(script: &str, args: &[&str]) {
+    let status = run_script(script, args).expect("run service script");
     assert!(status.success(), "scripts/{script} {args:?}");
 }
 
@@ -38,10 +41,7 @@ impl SafeMode {
 
 impl Drop for SafeMode {
     fn drop(&mut self) {
-        let root = env!("CARGO_MANIFEST_DIR");
-        let left = Command::new(format!("{root}/scripts/hdfs.sh"))
-            .args(["dfsadmin", "-safemode", "leave"])
-            .status();
+        let left = run_script("hdfs.sh", &["dfsadmin", "-safemode", "leave"]);
         if !left.as_ref().is_ok_and(|s| s.success()) {
             eprintln!("could not take HDFS out of safe mode: {left:?}");
         }
@@ -110,16 +110,12 @@ fn records_land_exactly_once_across_hdfs_and_broker_restarts() {
 
     // Then the NameNode refuses writes (safe mode) for a while: retried as well, not fatal.
     let store = store(&store_url);
+    let landed = || Landed::read(&store, "atenex/kafka-landing", &topic).occurrences(&topic);
     eventually_or(
         Duration::from_secs(120),
         "records before safe mode landed",
         &land,
-        || {
-            Landed::read(&store, "atenex/kafka-landing", &topic)
-                .occurrences(&topic)
-                .len()
-                == (PARTITIONS * 200) as usize
-        },
+        || landed().len() == (PARTITIONS * 200) as usize,
     );
     let safe_mode = SafeMode::enter();
     produce(&brokers, &batch(200, PER_PARTITION));
@@ -137,12 +133,7 @@ fn records_land_exactly_once_across_hdfs_and_broker_restarts() {
         Duration::from_secs(180),
         "every record landed",
         &land,
-        || {
-            Landed::read(&store, "atenex/kafka-landing", &topic)
-                .occurrences(&topic)
-                .len()
-                == expected
-        },
+        || landed().len() == expected,
     );
     let log = land.log.clone();
     assert_eq!(land.stop(), 0);
@@ -150,7 +141,7 @@ fn records_land_exactly_once_across_hdfs_and_broker_restarts() {
     // The outage was seen, retried and logged, not hidden.
     assert!(log.contains("storage call failed, retrying"), "{log}");
 
-    let seen = Landed::read(&store, "atenex/kafka-landing", &topic).occurrences(&topic);
+    let seen = landed();
     assert_eq!(seen.len(), expected);
     assert!(seen.values().all(|n| *n == 1), "duplicates after outages");
 }

@@ -614,26 +614,15 @@ impl TaskContext {
             .iter()
             .filter(|(k, _)| !state.inflight.contains_key(*k))
             .max_by_key(|(_, b)| b.bytes())
-            .filter(|(_, b)| b.bytes() >= worth_a_file)
-            .map(|(k, _)| k.clone());
-        match (idle_largest, state.inflight.keys().next()) {
-            (Some(key), _) => {
+            .map(|(k, b)| (k.clone(), b.bytes()));
+        match idle_largest {
+            // With nothing in flight, every partition is small only because many share the
+            // budget: commit the largest anyway.
+            Some((key, bytes)) if bytes >= worth_a_file || state.inflight.is_empty() => {
                 add(&self.shared.metrics.early_flushes, 1);
                 self.commit_or_fail(consumer, state, &key, false);
             }
-            (None, Some(_)) => self.wait_for_memory(consumer, state, budget),
-            (None, None) => {
-                // Nothing in flight and every partition small: many partitions share the
-                // budget. Commit the largest anyway.
-                let largest = state
-                    .parts
-                    .iter()
-                    .max_by_key(|(_, b)| b.bytes())
-                    .map(|(k, _)| k.clone())
-                    .expect("over budget, so some partition holds bytes");
-                add(&self.shared.metrics.early_flushes, 1);
-                self.commit_or_fail(consumer, state, &largest, false);
-            }
+            _ => self.wait_for_memory(consumer, state, budget),
         }
     }
 
