@@ -376,8 +376,9 @@ impl PartitionLog {
     }
 
     /// Commits the range's offsets `start..=end` with its files (possibly none, when every
-    /// record of the range was skipped). `head` is the chain head this writer believes in (`None` for a
-    /// partition that never committed).
+    /// record of the range was skipped). `head` is the chain head this writer believes in
+    /// (`None` for a partition that never committed). `unwritten` is released file by file
+    /// as their in-flight copies are written.
     pub async fn commit(
         &self,
         head: Option<&Head>,
