@@ -30,6 +30,8 @@ use crate::status::Status;
 /// the `--set` overrides printed with the command.
 const CONNECTOR_FILE: &str = include_str!("../connect/config/hdfs-sink-connector.properties");
 const OUTPUT_TOPIC: &str = "analytics.flink";
+/// Partitions of each input topic.
+const PARTITIONS: i32 = 3;
 /// `topics.dir` of the connector file.
 const TOPICS_DIR: &str = "atenex/kafka-landing";
 
@@ -151,7 +153,7 @@ pub fn run(args: &DemoArgs, dir: &DemoDir, rt: &tokio::runtime::Runtime) -> anyh
 
     let cluster = MockCluster::new(1).context("cannot start the in-process Kafka cluster")?;
     for topic in TOPICS {
-        cluster.create_topic(topic, 3, 1)?;
+        cluster.create_topic(topic, PARTITIONS, 1)?;
     }
     // One partition: the windows are read back in the order they fired.
     cluster.create_topic(OUTPUT_TOPIC, 1, 1)?;
@@ -243,6 +245,26 @@ pub fn run(args: &DemoArgs, dir: &DemoDir, rt: &tokio::runtime::Runtime) -> anyh
         crate::status::spawn(rt, addr.clone(), status);
     }
 
+    // The in-process broker keeps only the last 5 MiB of each partition (about 250
+    // embeddings), so the traffic starts once the landing's consumer group has formed and
+    // holds every partition: a start-up rebalance would otherwise let the first records
+    // roll off before they are read.
+    let partitions = TOPICS.len() * PARTITIONS as usize;
+    let forming = Instant::now() + Duration::from_secs(60);
+    while land_metrics.assigned_partitions() < partitions {
+        if landing.is_finished() {
+            break; // failed: reported below
+        }
+        if Instant::now() > forming {
+            bail!(
+                "the landing holds {} of {partitions} partitions a minute after it started (logs: {})",
+                land_metrics.assigned_partitions(),
+                root.join("lakeshore.log").display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     // The traffic, on its own thread, paced over --publish-over.
     let publishing = {
         let (brokers, documents, over, seed) = (
@@ -295,10 +317,18 @@ pub fn run(args: &DemoArgs, dir: &DemoDir, rt: &tokio::runtime::Runtime) -> anyh
         if landing.is_finished() || streaming.is_finished() {
             break; // failed: reported below
         }
+        let expired = land_metrics.records_expired.load(Ordering::Relaxed);
+        if expired > 0 {
+            bail!(
+                "{expired} records were deleted by the in-process broker (it keeps 5 MiB a partition) before the landing read them: the landing fell behind (logs: {})",
+                root.join("lakeshore.log").display()
+            );
+        }
         if Instant::now() > deadline {
             bail!(
-                "the demo did not finish in time: {landed} of {} records landed, the watermark is at {}, {} of {emitted} windows read (logs: {})",
+                "the demo did not finish in time: {landed} of {} records landed ({} deleted by the broker before they were landed), the watermark is at {}, {} of {emitted} windows read (logs: {})",
                 p.total_sent(),
+                land_metrics.records_expired.load(Ordering::Relaxed),
                 lakeshore_core::pipeline::fmt_wm(watermark),
                 hours.read,
                 root.join("lakeshore.log").display()

@@ -51,6 +51,7 @@ metrics! {
     bad_records: "lakeshore_land_bad_records_total", "Records that could not be landed (not JSON, bad field, ...).";
     null_records: "lakeshore_land_null_records_total", "Null values (tombstones) skipped.";
     dead_lettered: "lakeshore_land_dead_lettered_total", "Records sent to the dead-letter topic.";
+    records_expired: "lakeshore_land_records_expired_total", "Records the broker deleted (retention) before they were landed: lost, each range logged as an error.";
     duplicates_skipped: "lakeshore_land_duplicates_skipped_total", "Records below the committed position (already landed), skipped.";
     early_flushes: "lakeshore_land_early_flushes_total", "Commits forced by the memory bound.";
     markers_written: "lakeshore_land_markers_written_total", "Hour completeness markers written.";
@@ -84,6 +85,11 @@ impl Metrics {
             let s = p.entry((topic.to_string(), partition)).or_default();
             s.committed = committed;
         }
+    }
+
+    /// How many partitions this process has assigned.
+    pub fn assigned_partitions(&self) -> usize {
+        self.partitions.lock().map_or(0, |p| p.len())
     }
 
     /// A partition went to another process.

@@ -558,9 +558,19 @@ impl TaskContext {
         let Some(buffer) = state.parts.get(&key) else {
             return; // revoked while in flight
         };
-        if buffer.next_needed().is_some_and(|n| msg.offset() < n) {
-            add(&m.duplicates_skipped, 1);
-            return;
+        match buffer.next_needed() {
+            Some(n) if msg.offset() < n => {
+                add(&m.duplicates_skipped, 1);
+                return;
+            }
+            Some(n) if msg.offset() > n => self.gap(consumer, &key, n, msg.offset()),
+            Some(_) => {}
+            None => info!(
+                topic = %key.0,
+                partition = key.1,
+                offset = msg.offset(),
+                "first record of a partition never landed before: its landing starts here"
+            ),
         }
         let Some(value) = msg.payload() else {
             add(&m.null_records, 1);
@@ -592,6 +602,50 @@ impl TaskContext {
             self.commit_or_fail(consumer, state, &key, false);
         } else if held_bytes(state) > cfg.buffer_max_bytes / cfg.tasks {
             self.relieve_memory(consumer, state, cfg.buffer_max_bytes / cfg.tasks);
+        }
+    }
+
+    /// Offsets `expected..next` of a partition never arrived. Kafka leaves such gaps for
+    /// transaction markers, aborted transactions and compacted records; but if the broker's
+    /// log now starts past `expected`, it deleted records (retention, DeleteRecords) before
+    /// they were landed. Those are lost: logged as an error naming the range, and counted.
+    /// (The claim chain stays continuous either way: the next claim starts at `expected`.)
+    fn gap(&self, consumer: &BaseConsumer<Self>, key: &Key, expected: i64, next: i64) {
+        let (topic, partition) = (&key.0, key.1);
+        match consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)) {
+            Ok((log_start, _)) if log_start > expected => {
+                let lost_end = log_start.min(next);
+                let records = lost_end - expected;
+                add(&self.shared.metrics.records_expired, records as u64);
+                error!(
+                    %topic,
+                    partition,
+                    first = expected,
+                    last = lost_end - 1,
+                    records,
+                    log_start,
+                    "records were deleted from the broker (retention or DeleteRecords) before \
+                     they were landed: they are lost; give the topic a longer retention.ms / \
+                     retention.bytes, or land faster"
+                );
+            }
+            Ok(_) => debug!(
+                %topic,
+                partition,
+                first = expected,
+                last = next - 1,
+                "offsets skipped by the broker (transaction markers or compaction)"
+            ),
+            Err(e) => warn!(
+                %topic,
+                partition,
+                first = expected,
+                last = next - 1,
+                error = %e,
+                "offsets never arrived and the broker's log start is unknown: transaction \
+                 markers, compaction, or records deleted by retention (see \
+                 lakeshore_land_records_expired_total)"
+            ),
         }
     }
 
