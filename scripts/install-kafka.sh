@@ -32,7 +32,7 @@ install() {
     return 0
   fi
   command -v cargo >/dev/null || die "cargo not found (install Rust with rustup)"
-  local t0 heartbeat rc=0
+  local t0 rc=0
   t0=$(now_ms)
   log "cargo install tansu $TANSU_VERSION --features libsql (about 12 min cold on 2 cores); log: $INSTALL_LOG"
   # Signs of life once a minute, without flooding the output with cargo's.
@@ -43,12 +43,15 @@ install() {
       log "still building ($((($(now_ms) - t0) / 1000))s, $(grep -c '^ *Compiling' "$INSTALL_LOG" || true) crates compiled)"
     done
   ) &
-  heartbeat=$!
-  trap 'kill "$heartbeat" 2>/dev/null || true' EXIT
+  # A global, not a local: the EXIT trap runs after install() has returned, where a local
+  # is unset (and `set -u` would turn the trap into a failure of the whole install).
+  HEARTBEAT=$!
+  trap 'kill "${HEARTBEAT:-}" 2>/dev/null || true' EXIT
   # A CARGO_TARGET_DIR from the caller would mix tansu's build into theirs.
   env -u CARGO_TARGET_DIR cargo install tansu --version "$TANSU_VERSION" --locked \
     --features libsql --root "$TANSU_HOME" >"$INSTALL_LOG" 2>&1 </dev/null || rc=$?
-  kill "$heartbeat" 2>/dev/null || true
+  kill "$HEARTBEAT" 2>/dev/null || true
+  trap - EXIT
   if [[ $rc -ne 0 || ! -x $TANSU_BIN ]]; then
     show_tail 40 "$INSTALL_LOG"
     die "cargo install tansu failed (exit $rc)"
