@@ -570,27 +570,79 @@ fn missing_hdfs_permissions_stop_the_sink_naming_the_path_instead_of_retrying() 
     );
     // A permission error is final: the sink stops at once (exit 1) rather than retrying a
     // write that cannot succeed, and says who was refused what, where.
+    let root = s.store_url.rsplit('/').next().unwrap();
+    let refusal = stops_on(&mut land, "AccessControlException");
+    assert!(refusal.contains("user=lakeshore-intruder"), "{refusal}");
+    assert!(refusal.contains(&format!("/{root}")), "{refusal}");
+    // Nothing was landed, and the records are still there for a run that may write.
+    assert!(Landed::read(&store, DIR, &topic).files.is_empty());
+    lands_once(&s, &topic, 3);
+}
+
+/// Waits for `land` to stop with status 1 on a storage error no retry cures, without
+/// retrying it; returns the log line naming `exception`.
+fn stops_on(land: &mut Land, exception: &str) -> String {
     let code = land.wait(Duration::from_secs(60));
     let log = land.log_text();
     assert_eq!(code, 1, "{log}");
-    let root = s.store_url.rsplit('/').next().unwrap();
-    let refusal = log
-        .lines()
-        .find(|l| l.contains("AccessControlException"))
-        .unwrap_or_else(|| panic!("no AccessControlException in:\n{log}"));
-    assert!(refusal.contains("user=lakeshore-intruder"), "{refusal}");
-    assert!(refusal.contains(&format!("/{root}")), "{refusal}");
     assert!(!log.contains("retrying"), "{log}");
-    // Nothing was landed, and the records are still there for a run that may write.
-    assert!(Landed::read(&store, DIR, &topic).files.is_empty());
-    let again = Land::start(
+    log.lines()
+        .find(|l| l.contains(exception))
+        .unwrap_or_else(|| panic!("no {exception} in:\n{log}"))
+        .to_string()
+}
+
+/// A normal run (`flush.size=3`) lands all `n` records of partition 0 of `topic`, each once.
+fn lands_once(s: &Setup, topic: &str, n: usize) {
+    let store = store(&s.store_url);
+    let land = Land::start(
+        s.dir.path(),
+        &fixture(),
+        &s.brokers,
+        &sets(s, topic, &["flush.size=3"]),
+    );
+    eventually_or(Duration::from_secs(60), "records landed", &land, || {
+        Landed::read(&store, DIR, topic).occurrences(topic).len() == n
+    });
+    assert_eq!(land.stop(), 0);
+    let seen = Landed::read(&store, DIR, topic).occurrences(topic);
+    assert!(seen.values().all(|c| *c == 1), "{seen:?}");
+}
+
+/// Runs `scripts/hdfs.sh <args>` (Hadoop's own clients against the test HDFS).
+fn hdfs_admin(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hdfs.sh");
+    let status = std::process::Command::new(script)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/hdfs.sh {args:?}");
+}
+
+#[test]
+fn an_exceeded_hdfs_quota_stops_the_sink_naming_it_and_loses_nothing() {
+    let Some(s) = setup("quota") else { return };
+    let topic = unique("quota");
+    create_topics(&s.brokers, &[&topic], 1);
+    produce(&s.brokers, &acme_records(&topic, 3));
+    // The store's root, with a space quota smaller than one block: HDFS refuses the first
+    // file the sink writes there.
+    let root = format!("/{}", s.store_url.rsplit('/').next().unwrap());
+    hdfs_admin(&["dfs", "-mkdir", "-p", &root]);
+    hdfs_admin(&["dfsadmin", "-setSpaceQuota", "1k", &root]);
+    let mut land = Land::start(
         s.dir.path(),
         &fixture(),
         &s.brokers,
         &sets(&s, &topic, &["flush.size=3"]),
     );
-    eventually_or(Duration::from_secs(60), "records landed", &again, || {
-        Landed::read(&store, DIR, &topic).occurrences(&topic).len() == 3
-    });
-    assert_eq!(again.stop(), 0);
+    // Retrying cannot cure a quota: the sink stops (exit 1) and names the quota and where.
+    let refusal = stops_on(&mut land, "DSQuotaExceededException");
+    assert!(refusal.contains(&root), "{refusal}");
+    assert!(Landed::read(&store(&s.store_url), DIR, &topic)
+        .files
+        .is_empty());
+    // Once the operator lifts the quota, a restart lands every record, once.
+    hdfs_admin(&["dfsadmin", "-clrSpaceQuota", &root]);
+    lands_once(&s, &topic, 3);
 }
