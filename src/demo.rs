@@ -247,10 +247,12 @@ pub fn run(args: &DemoArgs, dir: &DemoDir, rt: &tokio::runtime::Runtime) -> anyh
 
     // The in-process broker keeps only the last 5 MiB of each partition (about 250
     // embeddings), so the traffic starts once the landing's consumer group has formed and
-    // holds every partition: a start-up rebalance would otherwise let the first records
-    // roll off before they are read.
+    // holds every partition. The mock's coordinator sometimes assigns one task's share,
+    // revokes it a second later and settles only after the session timeout (12 s in all):
+    // publishing meanwhile let a partition's first records roll off unread.
     let partitions = TOPICS.len() * PARTITIONS as usize;
-    let forming = Instant::now() + Duration::from_secs(60);
+    let waiting = Instant::now();
+    let forming = waiting + Duration::from_secs(60);
     while land_metrics.assigned_partitions() < partitions {
         if landing.is_finished() {
             break; // failed: reported below
@@ -264,6 +266,10 @@ pub fn run(args: &DemoArgs, dir: &DemoDir, rt: &tokio::runtime::Runtime) -> anyh
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    println!(
+        "      the landing's group holds all {partitions} partitions after {:.1} s: publishing starts",
+        waiting.elapsed().as_secs_f64()
+    );
 
     // The traffic, on its own thread, paced over --publish-over.
     let publishing = {
