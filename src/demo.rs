@@ -332,9 +332,8 @@ pub fn run(args: &DemoArgs, dir: &DemoDir, rt: &tokio::runtime::Runtime) -> anyh
         }
         if Instant::now() > deadline {
             bail!(
-                "the demo did not finish in time: {landed} of {} records landed ({} deleted by the broker before they were landed), the watermark is at {}, {} of {emitted} windows read (logs: {})",
+                "the demo did not finish in time: {landed} of {} records landed, the watermark is at {}, {} of {emitted} windows read (logs: {})",
                 p.total_sent(),
-                land_metrics.records_expired.load(Ordering::Relaxed),
                 lakeshore_core::pipeline::fmt_wm(watermark),
                 hours.read,
                 root.join("lakeshore.log").display()

@@ -609,16 +609,6 @@ fn lands_once(s: &Setup, topic: &str, n: usize) {
     assert!(seen.values().all(|c| *c == 1), "{seen:?}");
 }
 
-/// Runs `scripts/hdfs.sh <args>` (Hadoop's own clients against the test HDFS).
-fn hdfs_admin(args: &[&str]) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hdfs.sh");
-    let status = std::process::Command::new(script)
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "scripts/hdfs.sh {args:?}");
-}
-
 #[test]
 fn an_exceeded_hdfs_quota_stops_the_sink_naming_it_and_loses_nothing() {
     let Some(s) = setup("quota") else { return };
@@ -628,8 +618,8 @@ fn an_exceeded_hdfs_quota_stops_the_sink_naming_it_and_loses_nothing() {
     // The store's root, with a space quota smaller than one block: HDFS refuses the first
     // file the sink writes there.
     let root = format!("/{}", s.store_url.rsplit('/').next().unwrap());
-    hdfs_admin(&["dfs", "-mkdir", "-p", &root]);
-    hdfs_admin(&["dfsadmin", "-setSpaceQuota", "1k", &root]);
+    service_script("hdfs.sh", &["dfs", "-mkdir", "-p", &root]);
+    service_script("hdfs.sh", &["dfsadmin", "-setSpaceQuota", "1k", &root]);
     let mut land = Land::start(
         s.dir.path(),
         &fixture(),
@@ -643,6 +633,6 @@ fn an_exceeded_hdfs_quota_stops_the_sink_naming_it_and_loses_nothing() {
         .files
         .is_empty());
     // Once the operator lifts the quota, a restart lands every record, once.
-    hdfs_admin(&["dfsadmin", "-clrSpaceQuota", &root]);
+    service_script("hdfs.sh", &["dfsadmin", "-clrSpaceQuota", &root]);
     lands_once(&s, &topic, 3);
 }

@@ -69,20 +69,15 @@ fn a_full_disk_holds_the_landing_back_and_loses_nothing() {
     let topic = unique("diskfull");
     create_topics(&brokers, &[&topic], 2);
     // About 1.2 MB of records: several times what the disk holds.
-    let text = "x".repeat(2000);
+    let text = format!("\"{}\"", "x".repeat(2000));
     let records: Vec<Rec> = (0..2)
         .flat_map(|p| (0..300).map(move |i| (p, i)))
-        .map(|(p, i)| {
-            let mut v = value(p, i, "acme");
-            v.pop();
-            v.extend_from_slice(format!(r#","pad":"{text}"}}"#).as_bytes());
-            Rec {
-                topic: topic.clone(),
-                partition: p,
-                key: None,
-                value: Some(v),
-                timestamp_ms: None,
-            }
+        .map(|(p, i)| Rec {
+            topic: topic.clone(),
+            partition: p,
+            key: None,
+            value: Some(padded_value(p, i, "acme", "pad", &text)),
+            timestamp_ms: None,
         })
         .collect();
     produce(&brokers, &records);

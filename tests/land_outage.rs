@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -16,25 +15,13 @@ use common::*;
 const PARTITIONS: i32 = 2;
 const PER_PARTITION: i64 = 250;
 
-fn run_script(script: &str, args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
-    let root = env!("CARGO_MANIFEST_DIR");
-    Command::new(format!("{root}/scripts/{script}"))
-        .args(args)
-        .status()
-}
-
-fn service(script: &str, args: &[&str]) {
-    let status = run_script(script, args).expect("run service script");
-    assert!(status.success(), "scripts/{script} {args:?}");
-}
-
 /// The NameNode in safe mode until dropped (also when an assertion fails, so that later
 /// tests get a writable HDFS).
 struct SafeMode;
 
 impl SafeMode {
     fn enter() -> SafeMode {
-        service("hdfs.sh", &["dfsadmin", "-safemode", "enter"]);
+        service_script("hdfs.sh", &["dfsadmin", "-safemode", "enter"]);
         SafeMode
     }
 }
@@ -96,16 +83,16 @@ fn records_land_exactly_once_across_hdfs_and_broker_restarts() {
     produce(&brokers, &batch(0, 50));
 
     // HDFS goes away while records keep arriving.
-    service("hdfs.sh", &["stop"]);
+    service_script("hdfs.sh", &["stop"]);
     produce(&brokers, &batch(50, 100));
     std::thread::sleep(Duration::from_secs(8));
-    service("hdfs.sh", &["start"]);
+    service_script("hdfs.sh", &["start"]);
 
     // Then the broker.
     produce(&brokers, &batch(100, 150));
-    service("kafka.sh", &["stop"]);
+    service_script("kafka.sh", &["stop"]);
     std::thread::sleep(Duration::from_secs(5));
-    service("kafka.sh", &["start"]);
+    service_script("kafka.sh", &["start"]);
     produce(&brokers, &batch(150, 200));
 
     // Then the NameNode refuses writes (safe mode) for a while: retried as well, not fatal.

@@ -25,17 +25,12 @@ const PAD: usize = 20_000;
 fn records(topic: &str, from: i64, to: i64) -> Vec<Rec> {
     let pad = "0.125,".repeat(PAD / 6);
     (from..to)
-        .map(|i| {
-            let mut v = value(0, i, "acme");
-            v.pop(); // the closing brace
-            v.extend_from_slice(format!(r#","vector":[{pad}0.5]}}"#).as_bytes());
-            Rec {
-                topic: topic.into(),
-                partition: 0,
-                key: None,
-                value: Some(v),
-                timestamp_ms: None,
-            }
+        .map(|i| Rec {
+            topic: topic.into(),
+            partition: 0,
+            key: None,
+            value: Some(padded_value(0, i, "acme", "vector", &format!("[{pad}0.5]"))),
+            timestamp_ms: None,
         })
         .collect()
 }

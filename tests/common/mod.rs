@@ -138,6 +138,30 @@ pub fn value(p: i32, i: i64, company: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// [`value`] with one more member, `"<field>":<json>` (e.g. a vector, to make the record
+/// as large as the platform's).
+pub fn padded_value(p: i32, i: i64, company: &str, field: &str, json: &str) -> Vec<u8> {
+    let mut v = value(p, i, company);
+    v.pop(); // the closing brace
+    v.extend_from_slice(format!(r#","{field}":{json}}}"#).as_bytes());
+    v
+}
+
+/// Runs `scripts/<script> <args>` (the service scripts: restart a service, Hadoop's own
+/// clients against the test HDFS).
+pub fn run_script(script: &str, args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    Command::new(format!("{root}/scripts/{script}"))
+        .args(args)
+        .status()
+}
+
+/// [`run_script`], which must succeed.
+pub fn service_script(script: &str, args: &[&str]) {
+    let status = run_script(script, args).expect("run service script");
+    assert!(status.success(), "scripts/{script} {args:?}");
+}
+
 /// The log level of spawned processes: `LAKESHORE_TEST_LOG`, default `info`.
 fn test_log_level() -> String {
     std::env::var("LAKESHORE_TEST_LOG").unwrap_or_else(|_| "info".into())
