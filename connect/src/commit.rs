@@ -15,15 +15,20 @@
 //! 2. **claim** slot `S` by creating `S.commit` only if absent — the commit point. Of two
 //!    writers that both believe they own `S` (a zombie and the new owner), exactly one
 //!    succeeds; the other is *fenced*: it discards its buffers and re-reads the chain;
-//! 3. rename every tmp file to its final name (never replacing), then advance the hint.
+//! 3. rename every tmp file to its final name (never replacing).
+//!
+//! The hint is advanced *behind* the commits, not as part of them ([`PartitionLog::write_hint`],
+//! scheduled by [`crate::hints`]): on HDFS every file written costs a NameNode close of about
+//! half a second, and a partition's next commit need not wait for it. Any slot that was ever
+//! the chain's end is a correct hint, however stale: it only means more claims to walk.
 //!
 //! Recovery reads the hint and walks forward through existing claims (`E+1` is the next
 //! slot), rolling every claim it passes forward (step 3 is idempotent), so a crash at any
 //! instant leaves either no claim (the data will be read again from Kafka) or a claim whose
-//! files appear. Its cost is one read per commit made since the hint was last written, not
-//! per file ever landed. A writer only ever claims the slot right after the last claim it
-//! read, so a stale writer's slot is always already taken: it can never commit over the new
-//! owner.
+//! files appear. Its cost is one read per commit made since the hint was last written (a few
+//! seconds of commits), not per file ever landed. A writer only ever claims the slot right
+//! after the last claim it read, so a stale writer's slot is always already taken: it can
+//! never commit over the new owner.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -61,6 +66,10 @@ pub struct Claim {
     pub writer: String,
     /// Files that hold the range's landed records (skipped records have none).
     pub files: Vec<ClaimedFile>,
+    /// Smallest record timestamp (extractor's clock) in the range; absent in claims written
+    /// before it was recorded.
+    #[serde(default)]
+    pub min_timestamp_ms: Option<i64>,
     /// Largest record timestamp (extractor's clock) in the range.
     pub max_timestamp_ms: Option<i64>,
     /// Wall time of the claim.
@@ -275,7 +284,7 @@ impl PartitionLog {
             walked += 1;
         }
         if walked > 0 {
-            self.write_head(&head).await?;
+            self.write_hint(&head).await?;
         }
         let (removed_tmp, kept_tmp) = self.remove_stale_tmp(Some(head.next)).await?;
         Ok(Recovered {
@@ -335,7 +344,9 @@ impl PartitionLog {
         }
     }
 
-    async fn write_head(&self, head: &Head) -> Result<(), SinkError> {
+    /// Writes the hint `head.json`. Safe at any time with any head a commit or recovery of
+    /// this partition returned: a stale one only makes the next recovery walk further.
+    pub async fn write_hint(&self, head: &Head) -> Result<(), SinkError> {
         let bytes = Bytes::from(serde_json::to_vec(head).expect("head serialises"));
         let p = self.head_path()?;
         let store = &self.store;
@@ -450,6 +461,7 @@ impl PartitionLog {
             end,
             writer: self.writer.clone(),
             files: claimed,
+            min_timestamp_ms,
             max_timestamp_ms,
             committed_at_ms: now_ms(),
         };
@@ -471,10 +483,9 @@ impl PartitionLog {
             }
         }
 
-        // 3. Make the files visible, then advance the hint.
+        // 3. Make the files visible. The hint is the caller's to advance, later.
         self.roll_forward(&claim).await?;
         let new_head = next_head(head, start, end, min_timestamp_ms, max_timestamp_ms);
-        self.write_head(&new_head).await?;
         Ok(CommitOutcome::Committed { head: new_head })
     }
 
@@ -503,16 +514,19 @@ impl PartitionLog {
     }
 }
 
+/// The head after walking past `claim`: the same as [`next_head`] gave its writer.
 fn advance(head: Head, claim: &Claim) -> Head {
-    Head {
-        next: claim.end + 1,
-        max_timestamp_ms: max_opt(head.max_timestamp_ms, claim.max_timestamp_ms),
-        first_timestamp_ms: head.first_timestamp_ms,
-    }
+    next_head(
+        Some(&head),
+        claim.start,
+        claim.end,
+        claim.min_timestamp_ms,
+        claim.max_timestamp_ms,
+    )
 }
 
 /// The head after committing `start..=end` on top of `head`: what [`PartitionLog::commit`]
-/// writes, and what a writer pipelining its next range can assume meanwhile.
+/// returns, and what a writer pipelining its next range can assume meanwhile.
 pub fn next_head(
     head: Option<&Head>,
     start: i64,
@@ -625,6 +639,53 @@ mod tests {
         assert!(tmp_is_empty(&store).await);
     }
 
+    /// The hint is written behind commits, so recovery must rebuild exactly the head the
+    /// commits returned from the claims alone, whatever hint (initial, stale, or one written
+    /// out of order) it starts from.
+    #[tokio::test]
+    async fn recovery_from_any_stale_hint_rebuilds_the_committed_head() {
+        let store = Store::from_url("memory://", &HashMap::new()).unwrap();
+        let a = log(&store, "a");
+        // The first range was all skipped records (no timestamps, no files).
+        let ranges = [
+            range(0, 3, vec![], None, None),
+            range(4, 5, vec![file("x.json", "1\n2\n")], Some(40), Some(50)),
+            range(6, 9, vec![file("y.json", "3\n")], Some(30), Some(45)),
+        ];
+        let mut head: Option<Head> = None;
+        let mut heads = Vec::new();
+        for r in ranges {
+            let out = a
+                .commit(head.as_ref(), r, Unwritten::default())
+                .await
+                .unwrap();
+            let CommitOutcome::Committed { head: h } = out else {
+                panic!("{out:?}")
+            };
+            heads.push(h.clone());
+            head = Some(h);
+        }
+        let last = heads.last().unwrap().clone();
+        assert_eq!(
+            last,
+            Head {
+                next: 10,
+                max_timestamp_ms: Some(50),
+                first_timestamp_ms: Some(40)
+            }
+        );
+        // No hint written since the genesis one: all three claims are walked.
+        let rec = log(&store, "b").recover().await.unwrap();
+        assert_eq!((rec.head.as_ref(), rec.walked), (Some(&last), 3));
+        // A hint that went backwards (an older write landing after a newer one).
+        a.write_hint(&heads[0]).await.unwrap();
+        let rec = log(&store, "c").recover().await.unwrap();
+        assert_eq!((rec.head.as_ref(), rec.walked), (Some(&last), 2));
+        // Recovery wrote the head it found: the next one walks nothing.
+        let rec = log(&store, "d").recover().await.unwrap();
+        assert_eq!((rec.head, rec.walked), (Some(last), 0));
+    }
+
     async fn tmp_is_empty(store: &Store) -> bool {
         store
             .list(&Path::from("topics/+tmp"))
@@ -709,6 +770,7 @@ mod tests {
                 records: 2,
                 bytes: 4,
             }],
+            min_timestamp_ms: None,
             max_timestamp_ms: None,
             committed_at_ms: 0,
         };
@@ -729,7 +791,8 @@ mod tests {
             .unwrap();
         let rec = log(&store, "b").recover().await.unwrap();
         assert_eq!(rec.head.unwrap().next, 4);
-        assert_eq!(rec.walked, 1);
+        // Both claims: the hint (written behind commits, by the task) still names slot 0.
+        assert_eq!(rec.walked, 2);
         assert_eq!(rec.removed_tmp, 1);
         assert_eq!(
             committed(&store).await,
@@ -754,6 +817,7 @@ mod tests {
                 records: 1,
                 bytes: 2,
             }],
+            min_timestamp_ms: None,
             max_timestamp_ms: None,
             committed_at_ms: 0,
         };
@@ -791,6 +855,7 @@ mod tests {
                     records: 1,
                     bytes: 3,
                 }],
+                min_timestamp_ms: None,
                 max_timestamp_ms: None,
                 committed_at_ms: 0,
             };

@@ -14,6 +14,7 @@
 //! | [`transform`] | Kafka Connect's `InsertField$Value` |
 //! | [`writer`] | per-partition buffers and file naming |
 //! | [`commit`] | the exactly-once commit protocol (claims, recovery, fencing) |
+//! | [`hints`] | each partition's `head.json` hint, written behind its commits |
 //! | [`markers`] | hour completeness markers |
 //! | [`task`] | one consumer in the group, rebalance handling |
 //! | [`sink`] | the process: tasks, shutdown, exit summary |
@@ -23,6 +24,7 @@ pub mod commit;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod hints;
 pub mod markers;
 pub mod partition;
 pub mod properties;

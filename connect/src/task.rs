@@ -25,6 +25,7 @@ use crate::commit::{next_head, CommitOutcome, LogSettings, PartitionLog, Unwritt
 use crate::config::{NullBehavior, SinkConfig, TopicSelection};
 use crate::error::{RecordError, SinkError};
 use crate::events::{add, Metrics};
+use crate::hints::Hints;
 use crate::markers::Markers;
 use crate::transform::RecordMeta;
 use crate::writer::PartitionBuffer;
@@ -94,6 +95,8 @@ impl Drop for AbortOnDrop {
 struct TaskState {
     parts: HashMap<Key, PartitionBuffer>,
     inflight: HashMap<Key, InFlight>,
+    /// The partitions' `head.json` hints, written behind their commits.
+    hints: Hints,
     fatal: Option<SinkError>,
     dlq_pending: bool,
     /// Line scratch buffer (compaction, inserted fields), reused across records.
@@ -246,6 +249,8 @@ impl ConsumerContext for TaskContext {
                     self.shared.metrics.partition_revoked(&key.0, key.1);
                     info!(topic = %key.0, partition = key.1, "partition revoked");
                 }
+                // The new owner's recovery starts from the hints: bring them up to date.
+                state.hints.flush(&self.shared.rt, &keys);
                 let result = if cooperative {
                     consumer.incremental_unassign(tpl)
                 } else {
@@ -411,6 +416,7 @@ impl TaskContext {
                         }
                     }
                 }
+                state.hints.committed(key, self.log(&key.0, key.1), head);
                 self.shared.markers.touched(&key.0);
                 // Kafka's committed offsets are for lag monitoring only; the commit log is
                 // the source of truth.
@@ -425,6 +431,7 @@ impl TaskContext {
                 warn!(topic = %key.0, partition = key.1, start = inflight.start, end = inflight.end, resume = head.next, "another writer committed this range first; discarding ours");
                 let next = head.next;
                 buffer.reset(head);
+                state.hints.fenced(key);
                 if let Err(e) =
                     consumer.seek(&key.0, key.1, Offset::Offset(next), Duration::from_secs(10))
                 {
@@ -451,6 +458,7 @@ impl TaskContext {
                 state.fatal.get_or_insert(e);
             }
         }
+        state.hints.pump(&self.shared.rt);
     }
 
     fn flush_dlq(&self) -> Result<(), SinkError> {
@@ -749,6 +757,7 @@ impl TaskContext {
         }
         if all {
             self.finish_done(consumer, state, true);
+            state.hints.flush_all(&self.shared.rt);
         }
     }
 }
