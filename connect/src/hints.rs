@@ -51,10 +51,11 @@ impl Drop for Hint {
 }
 
 impl Hints {
-    /// `head` was committed by `log`'s partition: it is the hint to write next.
-    pub fn committed(&mut self, key: &Key, log: PartitionLog, head: Head) {
-        let hint = self.by_key.entry(key.clone()).or_insert(Hint {
-            log,
+    /// `head` was committed by the partition `key`: it is the hint to write next. `log` gives
+    /// the partition's log the first time the partition is seen.
+    pub fn committed(&mut self, key: &Key, head: Head, log: impl FnOnce() -> PartitionLog) {
+        let hint = self.by_key.entry(key.clone()).or_insert_with(|| Hint {
+            log: log(),
             pending: None,
             running: None,
             started: None,
@@ -187,13 +188,13 @@ mod tests {
         let log = PartitionLog::new(store, &settings, "t", 0, "w".into());
         let mut hints = Hints::default();
 
-        hints.committed(&key, log.clone(), head(10));
+        hints.committed(&key, head(10), || log.clone());
         settle(&rt, &mut hints);
         assert_eq!(written(&rt, &log), Some(10));
 
         // Within the interval, newer heads wait, and only the newest is kept.
-        hints.committed(&key, log.clone(), head(20));
-        hints.committed(&key, log.clone(), head(30));
+        hints.committed(&key, head(20), || log.clone());
+        hints.committed(&key, head(30), || log.clone());
         settle(&rt, &mut hints);
         assert_eq!(written(&rt, &log), Some(10));
 
@@ -203,7 +204,7 @@ mod tests {
         assert_eq!(written(&rt, &log), Some(10));
 
         // Revoke or stop writes the newest head without waiting for the interval.
-        hints.committed(&key, log.clone(), head(40));
+        hints.committed(&key, head(40), || log.clone());
         hints.flush(rt.handle(), std::slice::from_ref(&key));
         assert_eq!(written(&rt, &log), Some(40));
         assert!(hints.by_key.is_empty());

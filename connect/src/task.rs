@@ -416,7 +416,7 @@ impl TaskContext {
                         }
                     }
                 }
-                state.hints.committed(key, self.log(&key.0, key.1), head);
+                state.hints.committed(key, head, || self.log(&key.0, key.1));
                 self.shared.markers.touched(&key.0);
                 // Kafka's committed offsets are for lag monitoring only; the commit log is
                 // the source of truth.
